@@ -1,0 +1,1 @@
+"""The HTTP doors: thin translation between wire formats and services."""

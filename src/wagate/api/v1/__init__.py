@@ -1,0 +1,1 @@
+"""The native API, ``/v1``: one router per resource."""

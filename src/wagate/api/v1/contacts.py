@@ -1,0 +1,76 @@
+"""``/v1/contacts``: the client cards a CRM keeps in sync."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+
+from wagate.api.deps import JsonObject, PrincipalDep, RuntimeDep
+from wagate.api.v1.schemas import iso
+from wagate.domain.contacts import validate_contact
+from wagate.domain.phones import normalize_phone
+from wagate.errors import NotFoundError, ValidationError
+from wagate.store.repos import contacts as repo
+
+router = APIRouter(prefix="/v1/contacts", tags=["contacts"])
+
+
+def contact_json(row: Any) -> dict[str, Any]:
+    return {
+        "phone": row.phone,
+        "name": row.name,
+        "info": row.info,
+        "email": row.email,
+        "web": row.web,
+        "tags": row.tags or [],
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
+
+
+@router.put("/{phone}", summary="Create or replace a contact")
+async def put_contact(phone: str, principal: PrincipalDep, rt: RuntimeDep, body: JsonObject) -> Response:
+    tenant = principal.tenant
+    normalized = normalize_phone(phone, tenant.default_region, "phone")
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object", field="body")
+    fields = validate_contact(body)
+    now = rt.clock.now()
+    row, created = await rt.db.write(lambda c: repo.upsert_contact(c, tenant.id, normalized, fields, now))
+    return JSONResponse(contact_json(row), status_code=201 if created else 200)
+
+
+@router.get("/{phone}", summary="One contact")
+async def get_contact(phone: str, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+    tenant = principal.tenant
+    normalized = normalize_phone(phone, tenant.default_region, "phone")
+    row = await rt.db.read(lambda c: repo.get_contact(c, tenant.id, normalized))
+    if row is None:
+        raise NotFoundError(f"no contact {normalized}", field="phone")
+    return contact_json(row)
+
+
+@router.delete("/{phone}", status_code=204, summary="Delete a contact")
+async def delete_contact(phone: str, principal: PrincipalDep, rt: RuntimeDep) -> Response:
+    tenant = principal.tenant
+    normalized = normalize_phone(phone, tenant.default_region, "phone")
+    if not await rt.db.write(lambda c: repo.delete_contact(c, tenant.id, normalized)):
+        raise NotFoundError(f"no contact {normalized}", field="phone")
+    return Response(status_code=204)
+
+
+@router.get("", summary="Contacts, by id, with cursor paging")
+async def list_contacts(
+    principal: PrincipalDep,
+    rt: RuntimeDep,
+    tag: str | None = None,
+    q: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    tenant = principal.tenant
+    rows = await rt.db.read(lambda c: repo.list_contacts(c, tenant.id, tag=tag, query=q, after_id=cursor, limit=limit))
+    next_cursor = rows[-1].id if len(rows) == limit else None
+    return {"data": [contact_json(r) for r in rows], "next_cursor": next_cursor}

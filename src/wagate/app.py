@@ -1,0 +1,96 @@
+"""``create_app(settings)``: the ASGI application of one wagate node.
+
+The lifespan owns every long-lived resource (database, dispatcher, channel clients) and
+closes them in reverse order, so a test can start and stop many apps in one process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+os.environ.setdefault("FASTAPI_TELEMETRY_DISABLED", "1")
+os.environ.setdefault("FASTAPI_DISABLE_TELEMETRY", "1")
+
+from wagate import __version__
+from wagate.api import health
+from wagate.api.errors import install_error_handlers
+from wagate.api.v1 import channels, contacts, messages, phones
+from wagate.channels.registry import ChannelRegistry, default_registry
+from wagate.clock import Clock, SystemClock
+from wagate.config import Settings
+from wagate.dispatch.dispatcher import Dispatcher
+from wagate.observability.metrics import Metrics, MetricsMiddleware
+from wagate.runtime import Runtime
+from wagate.services.bootstrap import bootstrap
+from wagate.store.database import Database
+from wagate.store.migrate import migrate_async
+
+log = logging.getLogger("wagate")
+
+#: Components that plug into the lifespan: ``async def start(rt, app) -> stop``.
+Plugin = Callable[[Runtime, FastAPI], Awaitable[Callable[[], Awaitable[None]] | None]]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    registry: ChannelRegistry | None = None,
+    migrate: bool = True,
+    plugins: list[Plugin] | None = None,
+    announce: Callable[[Any], None] | None = None,
+) -> FastAPI:
+    metrics = Metrics()
+    holder: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await migrate_async(settings.database_url)
+        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        rt = Runtime(settings=settings, db=db, clock=clock or SystemClock(), registry=registry or default_registry())
+        rt.extras["metrics"] = metrics
+        rt.extras["metrics_registry"] = metrics.registry
+        app.state.runtime = rt
+        result = await bootstrap(rt)
+        app.state.bootstrap = result
+        if announce is not None:
+            announce(result)
+        stops: list[Callable[[], Awaitable[None]]] = []
+        for plugin in plugins or []:
+            stop = await plugin(rt, app)
+            if stop is not None:
+                stops.append(stop)
+        dispatcher: Dispatcher | None = None
+        if settings.dispatcher:
+            dispatcher = Dispatcher(rt, workers=settings.dispatcher_workers)
+            await dispatcher.start()
+            rt.extras["dispatcher"] = dispatcher
+        holder["rt"] = rt
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                await dispatcher.stop()
+            for stop in reversed(stops):
+                await stop()
+            await rt.close_channels()
+            await db.close()
+
+    app = FastAPI(
+        title="wagate",
+        version=__version__,
+        summary="Self-hosted WhatsApp gateway for CRMs",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (health.router, messages.router, contacts.router, channels.router, phones.router):
+        app.include_router(router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

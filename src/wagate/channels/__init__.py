@@ -1,0 +1,1 @@
+"""Delivery channels: one package per kind behind the ``Channel`` protocol of ``base``."""

@@ -1,0 +1,1 @@
+"""The ``wagate`` command line."""

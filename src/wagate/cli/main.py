@@ -1,0 +1,149 @@
+"""``wagate``: serve, migrate, token, send, bench (CONTRACT §3)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from wagate.config import Settings
+
+app = typer.Typer(
+    help="wagate — self-hosted WhatsApp gateway for CRMs.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+bench_app = typer.Typer(help="Benchmarks (numbers and ratios printed; see docs/performance.md).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def serve(
+    database_url: Annotated[str | None, typer.Option(help="WAGATE_DATABASE_URL")] = None,
+    host: Annotated[str | None, typer.Option(help="WAGATE_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="WAGATE_PORT")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="WAGATE_DATA_DIR")] = None,
+    admin_token: Annotated[str | None, typer.Option(help="WAGATE_ADMIN_TOKEN")] = None,
+    sandbox: Annotated[bool | None, typer.Option(help="WAGATE_SANDBOX")] = None,
+    redis_url: Annotated[str | None, typer.Option(help="WAGATE_REDIS_URL")] = None,
+    public_url: Annotated[str | None, typer.Option(help="WAGATE_PUBLIC_URL")] = None,
+) -> None:
+    """Run the server: API, dispatcher, webhook sender, dashboard, sandbox."""
+    import uvicorn
+
+    from wagate.node import build_node
+    from wagate.observability.logging import configure_logging
+
+    settings = _settings(
+        database_url=database_url,
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        admin_token=admin_token,
+        sandbox=sandbox,
+        redis_url=redis_url,
+        public_url=public_url,
+    )
+    configure_logging(settings.log_level, settings.log_json)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    application = build_node(settings, announce=_announcer(settings))
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        http="httptools",
+        loop="uvloop",
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _announcer(settings: Settings) -> Any:
+    def announce(result: Any) -> None:
+        lines = [
+            f"wagate is serving on {settings.base_url}",
+            f"  dashboard: {settings.base_url}/",
+            f"  API docs:  {settings.base_url}/docs",
+        ]
+        if result.generated_admin_token:
+            lines.append(f"  bootstrap admin token (shown once, store it now): {result.generated_admin_token}")
+        elif settings.admin_token:
+            lines.append("  admin token: the one in WAGATE_ADMIN_TOKEN")
+        else:
+            lines.append("  admin token: printed on first start; make another with `wagate token create`")
+        print("\n".join(lines), flush=True)
+
+    return announce
+
+
+@app.command()
+def migrate(database_url: Annotated[str | None, typer.Option(help="WAGATE_DATABASE_URL")] = None) -> None:
+    """Apply database migrations and exit."""
+    from wagate.store.migrate import migrate as run
+
+    settings = _settings(database_url=database_url)
+    run(settings.database_url)
+    typer.echo("migrations applied", err=True)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="A label for the token")],
+    role: Annotated[str, typer.Option(help="admin, operator or api")] = "api",
+    tenant: Annotated[str, typer.Option(help="Tenant name")] = "default",
+    database_url: Annotated[str | None, typer.Option(help="WAGATE_DATABASE_URL")] = None,
+) -> None:
+    """Create an API token; prints only the token."""
+    from wagate.services.tokens import create_token_sync
+
+    if role not in ("admin", "operator", "api"):
+        typer.echo("role must be admin, operator or api", err=True)
+        raise typer.Exit(2)
+    settings = _settings(database_url=database_url)
+    typer.echo(create_token_sync(settings, name=name, role=role, tenant_name=tenant))
+
+
+@app.command()
+def send(
+    to: Annotated[str, typer.Option(help="Phone number, any format")],
+    text: Annotated[str, typer.Option(help="Message text")],
+    channel: Annotated[str | None, typer.Option(help="Channel name (default channel if absent)")] = None,
+    url: Annotated[str | None, typer.Option(envvar="WAGATE_URL", help="Server URL")] = None,
+    token: Annotated[str | None, typer.Option(envvar="WAGATE_TOKEN", help="API token")] = None,
+) -> None:
+    """Enqueue a text message through the running server's API."""
+    base = (url or "http://127.0.0.1:8080").rstrip("/")
+    if not token:
+        typer.echo("a token is needed: --token or WAGATE_TOKEN", err=True)
+        raise typer.Exit(2)
+    body: dict[str, Any] = {"to": to, "text": text}
+    if channel:
+        body["channel"] = channel
+    try:
+        response = httpx.post(
+            f"{base}/v1/messages", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+    except httpx.HTTPError as exc:
+        typer.echo(f"cannot reach {base}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(response.text)
+    if response.status_code >= 400:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover
+    os.environ.setdefault("FASTAPI_TELEMETRY_DISABLED", "1")
+    app(prog_name="wagate")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

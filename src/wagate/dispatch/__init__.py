@@ -1,0 +1,1 @@
+"""Moving queued messages to their channels: claims under leases, retries, recovery."""

@@ -1,0 +1,82 @@
+"""Channel kinds, their default pacing and policy, and validation of both (CONTRACT §4)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from wagate.errors import ValidationError
+
+KINDS = ("cloud", "device", "web")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+CONSENT_MODES = ("enforce", "warn", "off")
+SECRET_HINTS = ("token", "secret", "password", "key")
+
+#: Cloud API: Meta's default throughput is 80 messages/s per number. Device and web: the
+#: random 5–12 s pause the hosted services of the seed use against bans.
+DEFAULT_PACING: dict[str, dict[str, Any]] = {
+    "cloud": {"per_second": 80.0, "min_interval_s": 0.0, "max_interval_s": 0.0, "daily_cap": None},
+    "device": {"per_second": 1.0, "min_interval_s": 5.0, "max_interval_s": 12.0, "daily_cap": None},
+    "web": {"per_second": 1.0, "min_interval_s": 5.0, "max_interval_s": 12.0, "daily_cap": None},
+}
+DEFAULT_POLICY: dict[str, dict[str, Any]] = {
+    "cloud": {"service_window": True, "consent": "enforce"},
+    "device": {"service_window": False, "consent": "warn"},
+    "web": {"service_window": False, "consent": "warn"},
+}
+
+
+def validate_name(name: object) -> str:
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise ValidationError("name must be 1-64 letters, digits, '_', '-', '.'", field="name")
+    return name
+
+
+def validate_kind(kind: object, known: list[str]) -> str:
+    if not isinstance(kind, str) or kind not in known:
+        raise ValidationError(f"kind must be one of {', '.join(known)}", field="kind")
+    return kind
+
+
+def _number(value: object, field: str, minimum: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        raise ValidationError(f"{field} must be a number ≥ {minimum:g}", field=field)
+    return float(value)
+
+
+def merge_pacing(kind: str, current: dict[str, Any] | None, update: object) -> dict[str, Any]:
+    """Defaults for the kind, overlaid by the stored pacing, overlaid by the update; validated.
+
+    Keys other than the four of the contract are kept (the dispatcher's anti-ban settings).
+    """
+    if update is not None and not isinstance(update, dict):
+        raise ValidationError("pacing must be an object", field="pacing")
+    pacing = {**DEFAULT_PACING.get(kind, DEFAULT_PACING["cloud"]), **(current or {}), **(update or {})}
+    pacing["per_second"] = _number(pacing["per_second"], "pacing.per_second", 0.001)
+    pacing["min_interval_s"] = _number(pacing["min_interval_s"], "pacing.min_interval_s")
+    pacing["max_interval_s"] = _number(pacing["max_interval_s"], "pacing.max_interval_s")
+    if pacing["max_interval_s"] < pacing["min_interval_s"]:
+        raise ValidationError("pacing.max_interval_s must be ≥ min_interval_s", field="pacing.max_interval_s")
+    cap = pacing.get("daily_cap")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
+        raise ValidationError("pacing.daily_cap must be a whole number ≥ 0 or null", field="pacing.daily_cap")
+    return pacing
+
+
+def merge_policy(kind: str, current: dict[str, Any] | None, update: object) -> dict[str, Any]:
+    if update is not None and not isinstance(update, dict):
+        raise ValidationError("policy must be an object", field="policy")
+    policy = {**DEFAULT_POLICY.get(kind, DEFAULT_POLICY["cloud"]), **(current or {}), **(update or {})}
+    if not isinstance(policy["service_window"], bool):
+        raise ValidationError("policy.service_window must be true or false", field="policy.service_window")
+    if policy["consent"] not in CONSENT_MODES:
+        raise ValidationError("policy.consent must be enforce, warn or off", field="policy.consent")
+    return policy
+
+
+def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as shown by the API: credentials masked (invariant 8)."""
+    return {
+        key: ("***" if any(h in key.lower() for h in SECRET_HINTS) and value else value)
+        for key, value in settings.items()
+    }

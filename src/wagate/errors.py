@@ -1,0 +1,93 @@
+"""The one exception tree of wagate.
+
+Domain code raises these; each API door (native, WAMM-style, Devino-style) translates
+them once, at its edge, into its own error dialect. ``code`` is a stable machine
+identifier, ``field`` names the offending input where there is one.
+
+    WagateError
+    ├── ValidationError        bad input (→ 422/400)
+    ├── NotFoundError          (→ 404)
+    ├── ConflictError          (→ 409)
+    ├── AuthError              (→ 401) / ForbiddenError (→ 403)
+    ├── PolicyError            a business rule refused the message (→ 422)
+    └── ChannelError
+        └── SendError          a channel could not send; ``retryable`` says whether to try again
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WagateError(Exception):
+    """Base of every error wagate raises on purpose."""
+
+    status_code = 400
+    default_code = "error"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, field: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.field = field
+        self.details = details or {}
+
+
+class ValidationError(WagateError):
+    status_code = 422
+    default_code = "invalid"
+
+
+class NotFoundError(WagateError):
+    status_code = 404
+    default_code = "not_found"
+
+
+class ConflictError(WagateError):
+    status_code = 409
+    default_code = "conflict"
+
+
+class AuthError(WagateError):
+    status_code = 401
+    default_code = "unauthorized"
+
+
+class ForbiddenError(WagateError):
+    status_code = 403
+    default_code = "forbidden"
+
+
+class PolicyError(WagateError):
+    """A business rule (consent, window, template, limits) refused the message."""
+
+    status_code = 422
+    default_code = "policy"
+
+
+class ChannelError(WagateError):
+    status_code = 502
+    default_code = "channel_error"
+
+
+class SendError(ChannelError):
+    """A failed send. ``retryable`` errors go back to the queue with backoff; others fail the message.
+
+    ``retry_after`` (seconds) is the channel's own hint, e.g. from a rate-limit answer.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        retryable: bool,
+        retry_after: float | None = None,
+        provider_code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.provider_code = provider_code

@@ -1,0 +1,95 @@
+"""Everything a running node shares, built once by ``create_app`` and passed explicitly.
+
+No module-level engines or settings: tests build several runtimes side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wagate.channels.base import Channel, ChannelConfig
+from wagate.channels.registry import ChannelRegistry
+from wagate.clock import Clock
+from wagate.config import Settings
+from wagate.store.database import Database
+from wagate.store.repos import channels as channel_repo
+from wagate.store.repos.channels import ChannelRow
+
+CHANNEL_CACHE_SECONDS = 5.0
+
+
+class Wakeup:
+    """In-process signal that new work exists; listeners also include PostgreSQL NOTIFY relays."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self.listeners: list[Callable[[], None]] = []
+
+    def notify(self) -> None:
+        self._event.set()
+        for listener in self.listeners:
+            listener()
+
+    async def wait(self, timeout: float | None) -> bool:
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._event.clear()
+        return True
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    registry: ChannelRegistry
+    wakeup: Wakeup = field(default_factory=Wakeup)
+    extras: dict[str, Any] = field(default_factory=dict)
+    _channel_rows: dict[int, tuple[float, dict[str, ChannelRow]]] = field(default_factory=dict)
+    _instances: dict[int, tuple[Any, Channel]] = field(default_factory=dict)
+
+    async def channels_of(self, tenant_id: int, fresh: bool = False) -> dict[str, ChannelRow]:
+        """The tenant's channels by name, cached briefly: every send looks them up."""
+        cached = self._channel_rows.get(tenant_id)
+        if cached and not fresh and time.monotonic() - cached[0] < CHANNEL_CACHE_SECONDS:
+            return cached[1]
+        rows = await self.db.read(lambda c: channel_repo.list_channels(c, tenant_id))
+        by_name = {r.name: r for r in rows}
+        self._channel_rows[tenant_id] = (time.monotonic(), by_name)
+        return by_name
+
+    def forget_channels(self, tenant_id: int) -> None:
+        self._channel_rows.pop(tenant_id, None)
+
+    async def channel_instance(self, row: ChannelRow) -> Channel:
+        """The live channel object for a row, rebuilt when the row changed."""
+        cached = self._instances.get(row.id)
+        if cached and cached[0] == row.updated_at:
+            return cached[1]
+        if cached:
+            await cached[1].close()
+        config = ChannelConfig(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            name=row.name,
+            kind=row.kind,
+            settings=row.settings,
+            pacing=row.pacing,
+            policy=row.policy,
+        )
+        instance = self.registry.build(config, self)
+        await instance.start()
+        self._instances[row.id] = (row.updated_at, instance)
+        return instance
+
+    async def close_channels(self) -> None:
+        for _, instance in self._instances.values():
+            await instance.close()
+        self._instances.clear()

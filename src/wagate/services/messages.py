@@ -1,0 +1,148 @@
+"""Accepting, reading and cancelling messages."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from wagate.domain.messages import OutboundDraft, OutboundMessage, validate_outbound
+from wagate.domain.statuses import Status
+from wagate.errors import ConflictError, NotFoundError, ValidationError, WagateError
+from wagate.runtime import Runtime
+from wagate.store.repos import idempotency
+from wagate.store.repos import messages as message_repo
+from wagate.store.repos.channels import ChannelRow
+from wagate.store.repos.tenants import Tenant
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A stored message, as the door's response needs it."""
+
+    id: int
+    message: OutboundMessage
+    channel: str
+    values: dict[str, Any]
+
+
+Outcome = Accepted | WagateError
+
+
+def request_hash(body: Any) -> str:
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+async def resolve_channel(rt: Runtime, tenant: Tenant, name: str | None, field: str = "channel") -> ChannelRow:
+    channels = await rt.channels_of(tenant.id)
+    if name is None:
+        if not channels:
+            raise ValidationError("the tenant has no channel; create one first", field=field, code="no_channel")
+        defaults = [c for c in channels.values() if c.is_default]
+        return defaults[0] if defaults else min(channels.values(), key=lambda c: c.id)
+    row = channels.get(name)
+    if row is None:
+        row = (await rt.channels_of(tenant.id, fresh=True)).get(name)
+    if row is None:
+        raise ValidationError(f"unknown channel {name!r}", field=field, code="unknown_channel")
+    return row
+
+
+async def accept_messages(
+    rt: Runtime,
+    tenant: Tenant,
+    drafts: list[OutboundDraft],
+    *,
+    idempotency_key: str | None = None,
+    body_hash: str | None = None,
+    render: Callable[[list[Outcome]], tuple[int, Any]],
+    campaign_id: int | None = None,
+) -> tuple[int, Any]:
+    """Validate every draft, store the valid ones in one durable transaction, answer via ``render``.
+
+    Invalid items never abort valid ones in a batch: each gets its own error outcome. With an
+    idempotency key, the stored answer is replayed for the same body and a different body is a
+    conflict; the key, the messages and their events commit together.
+    """
+    now = rt.clock.now()
+    outcomes: list[Outcome] = []
+    rows: list[dict[str, Any]] = []
+    names: dict[int, str] = {}
+    for draft in drafts:
+        try:
+            message = validate_outbound(draft, tenant.default_region)
+            channel = await resolve_channel(rt, tenant, message.channel)
+        except WagateError as exc:
+            outcomes.append(exc)
+            continue
+        values = message_repo.outbound_row(tenant.id, channel.id, message, now, campaign_id)
+        rows.append(values)
+        names[channel.id] = channel.name
+        outcomes.append(Accepted(id=0, message=message, channel=channel.name, values=values))
+
+    def job(conn: Connection) -> tuple[int, Any]:
+        if idempotency_key is not None:
+            previous = idempotency.reserve(conn, tenant.id, idempotency_key, body_hash or "", now)
+            if previous is not None:
+                if previous.request_hash != body_hash:
+                    raise ConflictError(
+                        "Idempotency-Key was used with a different body",
+                        field="Idempotency-Key",
+                        code="idempotency_conflict",
+                    )
+                return int(previous.status_code), previous.response
+        ids = message_repo.insert_outbound(conn, rows, names, now)
+        stored = iter(ids)
+        final: list[Outcome] = []
+        for outcome in outcomes:
+            if isinstance(outcome, Accepted):
+                final.append(Accepted(next(stored), outcome.message, outcome.channel, outcome.values))
+            else:
+                final.append(outcome)
+        status_code, response = render(final)
+        if idempotency_key is not None and body_hash is not None:
+            idempotency.remember(conn, tenant.id, idempotency_key, status_code, response)
+        return status_code, response
+
+    result = await rt.db.write(job)
+    if rows:
+        rt.wakeup.notify()
+    return result
+
+
+async def get_message(rt: Runtime, tenant: Tenant, message_id: int) -> tuple[Any, list[Any]]:
+    def job(conn: Connection) -> tuple[Any, list[Any]]:
+        row = message_repo.get_message(conn, tenant.id, message_id)
+        if row is None:
+            raise NotFoundError(f"message {message_id} not found", field="id")
+        return row, message_repo.get_history(conn, message_id)
+
+    return await rt.db.read(job)
+
+
+async def cancel_message(rt: Runtime, tenant: Tenant, message_id: int) -> tuple[Any, list[Any]]:
+    """Cancel while queued. Races with a dispatcher claim cleanly: whichever commits first wins."""
+    now = rt.clock.now()
+
+    def job(conn: Connection) -> None:
+        row = message_repo.get_message(conn, tenant.id, message_id)
+        if row is None:
+            raise NotFoundError(f"message {message_id} not found", field="id")
+        change = message_repo.apply_status(
+            conn, message_id, Status.CANCELLED, now=now, reason="cancelled by API", record_ignored=False
+        )
+        if change is None or not change.applied:
+            raise ConflictError(
+                f"message is {row.status}; only queued messages can be cancelled",
+                field="status",
+                code="not_cancellable",
+            )
+
+    await rt.db.write(job)
+    return await get_message(rt, tenant, message_id)

@@ -1,0 +1,1 @@
+"""Repository functions: synchronous, over a Core ``Connection``, run by ``Database``."""

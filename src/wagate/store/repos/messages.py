@@ -1,0 +1,361 @@
+"""The messages table is the queue; every status change goes through ``apply_status``.
+
+``apply_status`` keeps invariants 2 and 3 of the design: the new status, its history row
+and its outbox event are written in the caller's single transaction, and a status never
+moves backwards (a stale update is recorded in the history as not applied, nothing else).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from wagate.domain.messages import Direction, OutboundMessage
+from wagate.domain.statuses import Status, Verdict, decide
+from wagate.store.repos.events import append_event
+from wagate.store.tables import channels, events, message_status_history, messages
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    message_id: int
+    old: Status
+    new: Status
+    applied: bool
+
+
+def outbound_row(
+    tenant_id: int, channel_id: int, message: OutboundMessage, now: datetime, campaign_id: int | None = None
+) -> dict[str, Any]:
+    expires = now + timedelta(seconds=message.validity_seconds) if message.validity_seconds else None
+    return {
+        "tenant_id": tenant_id,
+        "channel_id": channel_id,
+        "direction": Direction.OUT.value,
+        "phone": message.phone,
+        "type": message.type.value,
+        "payload": message.payload,
+        "status": Status.QUEUED.value,
+        "client_ref": message.client_ref,
+        "callback_url": message.callback_url,
+        "callback_data": message.callback_data,
+        "operator": message.operator,
+        "campaign_id": campaign_id,
+        "attempts": 0,
+        "due_at": now,
+        "expires_at": expires,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def status_event_payload(row: Any, channel_name: str, old: Status | None, reason: str | None) -> dict[str, Any]:
+    """The body of a ``message.status`` / ``message.received`` event (the native webhook format)."""
+    error = {"code": row.error_code, "message": row.error_message} if row.error_code else None
+    return {
+        "message_id": row.id,
+        "direction": row.direction,
+        "channel": channel_name,
+        "phone": row.phone,
+        "status": row.status,
+        "previous_status": old.value if old else None,
+        "reason": reason,
+        "error": error,
+        "provider_id": row.provider_id,
+        "client_ref": row.client_ref,
+        "callback_url": row.callback_url,
+        "callback_data": row.callback_data,
+        "operator": row.operator,
+        "type": row.type,
+        "at": row.updated_at.isoformat(),
+    }
+
+
+def insert_outbound(
+    conn: Connection, rows: list[dict[str, Any]], channel_names: dict[int, str], now: datetime
+) -> list[int]:
+    """Insert queued messages with their first history row and event. Returns the new ids in order.
+
+    Bulk statements (``insertmanyvalues`` with ordered RETURNING) keep a batch of 1000 cheap.
+    """
+    if not rows:
+        return []
+    result = conn.execute(messages.insert().returning(messages.c.id, sort_by_parameter_order=True), rows)
+    ids = [int(r[0]) for r in result]
+    conn.execute(
+        message_status_history.insert(),
+        [
+            {"message_id": mid, "status": Status.QUEUED.value, "applied": True, "reason": "accepted", "at": now}
+            for mid in ids
+        ],
+    )
+    event_rows = []
+    for mid, values in zip(ids, rows, strict=True):
+        row = _AttrRow(
+            {**values, "id": mid, "error_code": None, "error_message": None, "provider_id": None, "updated_at": now}
+        )
+        event_rows.append(
+            {
+                "tenant_id": values["tenant_id"],
+                "type": "message.status",
+                "message_id": mid,
+                "created_at": now,
+                "payload": status_event_payload(row, channel_names[values["channel_id"]], None, "accepted"),
+            }
+        )
+    conn.execute(events.insert(), event_rows)
+    return ids
+
+
+class _AttrRow:
+    """A dict seen through attributes, so fresh values and fetched rows share one formatter."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.__dict__.update(data)
+
+
+def _channel_name(conn: Connection, channel_id: int) -> str:
+    return str(conn.execute(sa.select(channels.c.name).where(channels.c.id == channel_id)).scalar_one())
+
+
+def apply_status(
+    conn: Connection,
+    message_id: int,
+    new: Status,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+    provider_id: str | None = None,
+    record_ignored: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> StatusChange | None:
+    """Move a message to ``new`` if the state machine allows; record either way.
+
+    ``extra`` columns (lease, due time, attempts) are updated together with an applied change.
+    Returns ``None`` when the message does not exist.
+    """
+    for _ in range(3):
+        row = conn.execute(
+            sa.select(messages.c.status, messages.c.tenant_id).where(messages.c.id == message_id)
+        ).first()
+        if row is None:
+            return None
+        old = Status(row.status)
+        verdict = decide(old, new)
+        if verdict.verdict is Verdict.IGNORE:
+            if record_ignored:
+                conn.execute(
+                    message_status_history.insert().values(
+                        message_id=message_id,
+                        status=new.value,
+                        applied=False,
+                        at=now,
+                        reason=f"ignored after {old.value}" + (f": {reason}" if reason else ""),
+                        error_code=error_code,
+                    )
+                )
+            return StatusChange(message_id, old, new, applied=False)
+        values: dict[str, Any] = {"status": new.value, "updated_at": now}
+        if error_code is not None or new in (Status.FAILED, Status.EXPIRED, Status.UNKNOWN, Status.CANCELLED):
+            values["error_code"] = error_code
+            values["error_message"] = error_message
+        if provider_id is not None:
+            values["provider_id"] = provider_id
+        if new is not Status.SENDING:
+            values["lease_owner"] = None
+            values["lease_expires_at"] = None
+        values.update(extra or {})
+        # Guarded by the status we read: a concurrent writer (PostgreSQL) makes us re-read, not clobber.
+        updated = conn.execute(
+            messages.update().where(messages.c.id == message_id, messages.c.status == old.value).values(**values)
+        )
+        if updated.rowcount == 0:
+            continue
+        record_applied(conn, message_id, old, new, now=now, reason=reason, error_code=error_code)
+        return StatusChange(message_id, old, new, applied=True)
+    raise RuntimeError(f"message {message_id}: status kept changing under us")
+
+
+def record_applied(
+    conn: Connection,
+    message_id: int,
+    old: Status | None,
+    new: Status,
+    *,
+    now: datetime,
+    reason: str | None,
+    error_code: str | None = None,
+) -> None:
+    """History row + outbox event for a change already written to the messages row."""
+    conn.execute(
+        message_status_history.insert().values(
+            message_id=message_id,
+            status=new.value,
+            applied=True,
+            at=now,
+            reason=reason,
+            error_code=error_code,
+        )
+    )
+    full = conn.execute(sa.select(messages).where(messages.c.id == message_id)).one()
+    append_event(
+        conn,
+        tenant_id=full.tenant_id,
+        type="message.status",
+        message_id=message_id,
+        now=now,
+        payload=status_event_payload(full, _channel_name(conn, full.channel_id), old, reason),
+    )
+
+
+def get_message(conn: Connection, tenant_id: int, message_id: int) -> Any | None:
+    return conn.execute(
+        sa.select(messages, channels.c.name.label("channel_name"))
+        .join(channels, channels.c.id == messages.c.channel_id)
+        .where(messages.c.id == message_id, messages.c.tenant_id == tenant_id)
+    ).first()
+
+
+def get_history(conn: Connection, message_id: int) -> list[Any]:
+    return list(
+        conn.execute(
+            sa.select(message_status_history)
+            .where(message_status_history.c.message_id == message_id)
+            .order_by(message_status_history.c.id)
+        )
+    )
+
+
+def encode_cursor(message_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": message_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    value = data["before"]
+    if not isinstance(value, int):
+        raise ValueError("bad cursor")
+    return value
+
+
+def list_messages(
+    conn: Connection,
+    tenant_id: int,
+    *,
+    phone: str | None = None,
+    direction: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[Any]:
+    """Newest first; ``before_id`` is the keyset cursor (stable under concurrent inserts)."""
+    query = (
+        sa.select(messages, channels.c.name.label("channel_name"))
+        .join(channels, channels.c.id == messages.c.channel_id)
+        .where(messages.c.tenant_id == tenant_id)
+        .order_by(messages.c.id.desc())
+        .limit(limit)
+    )
+    if phone:
+        query = query.where(messages.c.phone == phone)
+    if direction:
+        query = query.where(messages.c.direction == direction)
+    if status:
+        query = query.where(messages.c.status == status)
+    if since:
+        query = query.where(messages.c.created_at >= since)
+    if until:
+        query = query.where(messages.c.created_at < until)
+    if before_id is not None:
+        query = query.where(messages.c.id < before_id)
+    return list(conn.execute(query))
+
+
+def insert_inbound(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    channel_id: int,
+    phone: str,
+    type: str,
+    payload: dict[str, Any],
+    provider_id: str | None,
+    now: datetime,
+    received_at: datetime | None = None,
+) -> tuple[int, bool]:
+    """Store an inbound message once per provider id. Returns ``(id, created)``.
+
+    A provider that re-delivers the same webhook gets the same id back and no second event.
+    """
+    if provider_id is not None:
+        existing = conn.execute(
+            sa.select(messages.c.id).where(messages.c.channel_id == channel_id, messages.c.provider_id == provider_id)
+        ).first()
+        if existing is not None:
+            return int(existing.id), False
+    at = received_at or now
+    result = conn.execute(
+        messages.insert().values(
+            tenant_id=tenant_id,
+            channel_id=channel_id,
+            direction=Direction.IN.value,
+            phone=phone,
+            type=type,
+            payload=payload,
+            status=Status.RECEIVED.value,
+            provider_id=provider_id,
+            attempts=0,
+            due_at=at,
+            created_at=at,
+            updated_at=now,
+        )
+    )
+    message_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    conn.execute(
+        message_status_history.insert().values(
+            message_id=message_id,
+            status=Status.RECEIVED.value,
+            applied=True,
+            at=now,
+            reason="inbound",
+        )
+    )
+    full = conn.execute(sa.select(messages).where(messages.c.id == message_id)).one()
+    append_event(
+        conn,
+        tenant_id=tenant_id,
+        type="message.received",
+        message_id=message_id,
+        now=now,
+        payload=status_event_payload(full, _channel_name(conn, channel_id), None, "inbound"),
+    )
+    return message_id, True
+
+
+def find_by_provider_id(conn: Connection, provider_id: str, channel_id: int | None = None) -> Any | None:
+    query = sa.select(messages).where(messages.c.provider_id == provider_id)
+    if channel_id is not None:
+        query = query.where(messages.c.channel_id == channel_id)
+    return conn.execute(query.limit(1)).first()
+
+
+def queue_depth(conn: Connection) -> list[tuple[str, str, int]]:
+    """(channel name, status, count) for metrics."""
+    rows = conn.execute(
+        sa.select(channels.c.name, messages.c.status, sa.func.count())
+        .join(channels, channels.c.id == messages.c.channel_id)
+        .where(messages.c.status.in_([Status.QUEUED.value, Status.SENDING.value]))
+        .group_by(channels.c.name, messages.c.status)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
