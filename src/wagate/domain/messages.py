@@ -60,6 +60,8 @@ class OutboundDraft:
     callback_data: Any = None
     operator: Any = None
     client_ref: Any = None
+    #: The door it came through: ``api`` (native), ``wamm``, ``devino``, ``dashboard``, ``campaign``.
+    origin: str = "api"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,6 +78,7 @@ class OutboundMessage:
     callback_data: str | None
     operator: str | None
     client_ref: str | None
+    origin: str = "api"
 
 
 def is_http_url(value: object) -> bool:
@@ -219,4 +222,5 @@ def validate_outbound(draft: OutboundDraft, default_region: str) -> OutboundMess
         callback_data=_optional_str(draft.callback_data, "callback_data", MAX_CALLBACK_DATA),
         operator=_optional_str(draft.operator, "operator", MAX_REF),
         client_ref=_optional_str(draft.client_ref, "client_ref", MAX_REF),
+        origin=draft.origin,
     )

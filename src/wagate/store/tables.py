@@ -80,6 +80,7 @@ messages = sa.Table(
     sa.Column("callback_url", sa.Text(), nullable=True),
     sa.Column("callback_data", sa.Text(), nullable=True),
     sa.Column("operator", sa.String(128), nullable=True),
+    sa.Column("origin", sa.String(16), nullable=False, server_default="api"),
     sa.Column("campaign_id", BigId, nullable=True),
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("due_at", UTCDateTime(), nullable=False),

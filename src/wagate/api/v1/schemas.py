@@ -65,6 +65,7 @@ def message_json(row: Any, history: list[Any] | None = None) -> dict[str, Any]:
         "callback_url": row.callback_url,
         "callback_data": row.callback_data,
         "operator": row.operator,
+        "origin": row.origin,
         "campaign_id": row.campaign_id,
         "attempts": row.attempts,
         "created_at": iso(row.created_at),

@@ -46,6 +46,7 @@ def outbound_row(
         "callback_url": message.callback_url,
         "callback_data": message.callback_data,
         "operator": message.operator,
+        "origin": message.origin,
         "campaign_id": campaign_id,
         "attempts": 0,
         "due_at": now,
@@ -72,6 +73,7 @@ def status_event_payload(row: Any, channel_name: str, old: Status | None, reason
         "callback_url": row.callback_url,
         "callback_data": row.callback_data,
         "operator": row.operator,
+        "origin": row.origin,
         "type": row.type,
         "at": row.updated_at.isoformat(),
     }
