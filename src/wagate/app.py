@@ -7,15 +7,11 @@ closes them in reverse order, so a test can start and stop many apps in one proc
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-
-os.environ.setdefault("FASTAPI_TELEMETRY_DISABLED", "1")
-os.environ.setdefault("FASTAPI_DISABLE_TELEMETRY", "1")
 
 from wagate import __version__
 from wagate.api import health
@@ -88,6 +84,14 @@ def create_app(
         version=__version__,
         summary="Self-hosted WhatsApp gateway for CRMs",
         lifespan=lifespan,
+        # FastAPI's built-in OpenTelemetry is off: wagate exports its own Prometheus metrics and logs.
+        telemetry={
+            "tracing": False,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "auto_configure": False,
+        },
     )
     install_error_handlers(app)
     for router in (health.router, messages.router, contacts.router, channels.router, phones.router):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -140,7 +139,6 @@ def send(
 
 
 def main() -> None:  # pragma: no cover
-    os.environ.setdefault("FASTAPI_TELEMETRY_DISABLED", "1")
     app(prog_name="wagate")
 
 

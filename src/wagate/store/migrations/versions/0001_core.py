@@ -175,6 +175,7 @@ def upgrade() -> None:
         sa.Column("callback_url", sa.Text(), nullable=True),
         sa.Column("callback_data", sa.Text(), nullable=True),
         sa.Column("operator", sa.String(length=128), nullable=True),
+        sa.Column("origin", sa.String(length=16), server_default="api", nullable=False),
         sa.Column("campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("due_at", wagate.store.types.UTCDateTime(), nullable=False),
