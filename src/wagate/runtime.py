@@ -15,6 +15,7 @@ from wagate.channels.base import Channel, ChannelConfig
 from wagate.channels.registry import ChannelRegistry
 from wagate.clock import Clock
 from wagate.config import Settings
+from wagate.crypto import SecretBox
 from wagate.store.database import Database
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos.channels import ChannelRow
@@ -52,6 +53,7 @@ class Runtime:
     registry: ChannelRegistry
     wakeup: Wakeup = field(default_factory=Wakeup)
     extras: dict[str, Any] = field(default_factory=dict)
+    secrets: SecretBox | None = None
     _channel_rows: dict[int, tuple[float, dict[str, ChannelRow]]] = field(default_factory=dict)
     _instances: dict[int, tuple[Any, Channel]] = field(default_factory=dict)
 
@@ -64,6 +66,13 @@ class Runtime:
         by_name = {r.name: r for r in rows}
         self._channel_rows[tenant_id] = (time.monotonic(), by_name)
         return by_name
+
+    @property
+    def secret_box(self) -> SecretBox:
+        """Encrypts channel credentials and webhook secrets at rest (see ``wagate.crypto``)."""
+        if self.secrets is None:
+            self.secrets = SecretBox.from_environment(self.settings.data_dir)
+        return self.secrets
 
     def forget_channels(self, tenant_id: int) -> None:
         self._channel_rows.pop(tenant_id, None)
