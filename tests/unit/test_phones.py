@@ -1,6 +1,8 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from wagate.domain.phones import PhoneError, normalize_phone
+from wagate.domain.phones import PhoneError, _fast_path, _full_path, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -30,3 +32,17 @@ def test_invalid_numbers_are_refused_naming_the_field(raw: str) -> None:
 
 def test_default_region_applies_to_national_numbers() -> None:
     assert normalize_phone("(650) 253-0000", "US") == "16502530000"
+
+
+@given(
+    st.sampled_from(["", "+", "8", "7", "1", "44", "49", "380", "0"]),
+    st.text(alphabet="0123456789", min_size=6, max_size=12),
+    st.sampled_from(["RU", "US", "DE", "GB", "UA", "KZ"]),
+)
+@settings(max_examples=800, deadline=None)
+def test_fast_path_agrees_with_full_parse(prefix: str, rest: str, region: str) -> None:
+    cleaned = prefix + rest
+    digits = cleaned.lstrip("+")
+    fast = _fast_path(cleaned, region)
+    if fast is not None:
+        assert fast == _full_path(cleaned, digits, region)

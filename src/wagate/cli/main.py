@@ -138,6 +138,18 @@ def send(
         raise typer.Exit(1)
 
 
+@bench_app.command("ingest")
+def bench_ingest(
+    seconds: Annotated[int, typer.Option(help="Seconds per wrk run")] = 10,
+    connections: Annotated[int, typer.Option(help="Concurrent connections")] = 50,
+    batches: Annotated[int, typer.Option(help="Batches of 1000")] = 30,
+) -> None:
+    """Ingest throughput and latency beside a bare endpoint and a raw SQLite insert."""
+    from wagate.bench.ingest import run
+
+    run(seconds=seconds, connections=connections, batches=batches)
+
+
 def main() -> None:  # pragma: no cover
     app(prog_name="wagate")
 

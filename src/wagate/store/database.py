@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -39,6 +40,11 @@ Job = Callable[[Connection], T]
 log = logging.getLogger("wagate.store")
 
 MAX_BATCH = 512
+
+
+def json_dumps(value: Any) -> str:
+    """JSON columns through orjson: several times faster than the stdlib on the hot path."""
+    return orjson.dumps(value).decode()
 
 
 def sync_sqlite_url(url: str) -> str:
@@ -57,6 +63,8 @@ def make_sqlite_engine(url: str, synchronous: str = "FULL", begin: str = "BEGIN"
     """A stdlib-sqlite engine in WAL mode with foreign keys and real (SAVEPOINT-capable) transactions."""
     engine = sa.create_engine(
         sync_sqlite_url(url),
+        json_serializer=json_dumps,
+        json_deserializer=orjson.loads,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_size=8,
         max_overflow=8,
@@ -139,38 +147,47 @@ class _SqliteWriter:
                 if len(batch) == 1:
                     outcomes.append((True, batch[0].job(conn)))
                 else:
+                    # Driver-level savepoints: SQLAlchemy's begin_nested() cost more than the jobs themselves.
+                    raw = conn.connection.driver_connection
+                    assert raw is not None
                     for pending in batch:
-                        savepoint = conn.begin_nested()
+                        raw.execute("SAVEPOINT wagate_job")
                         try:
                             result = pending.job(conn)
                         except Exception as exc:  # the job's own error goes back to its caller
-                            savepoint.rollback()
+                            raw.execute("ROLLBACK TO SAVEPOINT wagate_job")
+                            raw.execute("RELEASE SAVEPOINT wagate_job")
                             outcomes.append((False, exc))
                         else:
-                            savepoint.commit()
+                            raw.execute("RELEASE SAVEPOINT wagate_job")
                             outcomes.append((True, result))
         except Exception as exc:
             # The commit itself failed (or the single job raised): nothing of the batch is durable.
-            for pending in batch:
-                _resolve(pending, False, exc)
+            _resolve_all([(pending, False, exc) for pending in batch])
             return
         self.batches += 1
         self.jobs += len(batch)
-        for pending, (ok, value) in zip(batch, outcomes, strict=True):
-            _resolve(pending, ok, value)
+        _resolve_all([(p, ok, value) for p, (ok, value) in zip(batch, outcomes, strict=True)])
 
 
-def _resolve(pending: _Pending, ok: bool, value: Any) -> None:
-    def apply() -> None:
-        if pending.future.done():
-            return
-        if ok:
-            pending.future.set_result(value)
-        else:
-            pending.future.set_exception(value)
+def _resolve_all(results: list[tuple[_Pending, bool, Any]]) -> None:
+    """Hand results back with one wake-up per event loop, not one per job (each is a syscall)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, bool, Any]]] = {}
+    for item in results:
+        by_loop.setdefault(item[0].loop, []).append(item)
 
-    with contextlib.suppress(RuntimeError):  # loop closed during shutdown
-        pending.loop.call_soon_threadsafe(apply)
+    def apply(items: list[tuple[_Pending, bool, Any]]) -> None:
+        for pending, ok, value in items:
+            if pending.future.done():
+                continue
+            if ok:
+                pending.future.set_result(value)
+            else:
+                pending.future.set_exception(value)
+
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # loop closed during shutdown
+            loop.call_soon_threadsafe(apply, items)
 
 
 class Database:
@@ -193,7 +210,14 @@ class Database:
             self._writer = _SqliteWriter(self._sqlite_write)
             self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wagate-sqlite-read")
         else:
-            self._async = create_async_engine(url, pool_size=20, max_overflow=10, pool_pre_ping=True)
+            self._async = create_async_engine(
+                url,
+                pool_size=20,
+                max_overflow=10,
+                pool_pre_ping=True,
+                json_serializer=json_dumps,
+                json_deserializer=orjson.loads,
+            )
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,8 +6,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+
+
+class _SqliteDateTime(sqlite.DATETIME):
+    """SQLite DATETIME whose bound values are already formatted (by ``UTCDateTime``) in C, not Python."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -23,15 +30,18 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "postgresql":
             return dialect.type_descriptor(sa.DateTime(timezone=True))
-        return dialect.type_descriptor(sa.DateTime())
+        return _SqliteDateTime()  # type: ignore[no-untyped-call]
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
         value = value.astimezone(UTC)
-        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+        if dialect.name == "postgresql":
+            return value
+        # The exact text SQLAlchemy's SQLite DATETIME writes, so values compare and parse alike.
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

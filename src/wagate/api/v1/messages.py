@@ -6,20 +6,23 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from wagate.api.deps import PrincipalDep, RuntimeDep, json_object
+from wagate.api.deps import PrincipalDep, RuntimeDep, current_principal, json_object
 from wagate.api.errors import error_body
 from wagate.api.v1.schemas import MessageBatchIn, MessageIn, iso, message_json
 from wagate.domain.messages import OutboundDraft
 from wagate.domain.phones import normalize_phone
 from wagate.errors import ValidationError, WagateError
+from wagate.runtime import Runtime
 from wagate.services import messages as service
 from wagate.services.messages import Accepted, Outcome
 from wagate.store.repos import messages as message_repo
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
+
+MAX_IDEMPOTENCY_KEY = 255
 
 DRAFT_FIELDS = (
     "to",
@@ -90,6 +93,16 @@ def render_batch(outcomes: list[Outcome]) -> tuple[int, Any]:
     status_code=202,
     summary='Send one message, or a batch of up to 1000 as {"messages": [...]}',
     openapi_extra={
+        "parameters": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 255},
+                "description": "Replays the first answer for 24 h; a different body is 409",
+            }
+        ],
+        "security": [{"bearer": []}],
         "requestBody": {
             "content": {
                 "application/json": {
@@ -102,15 +115,15 @@ def render_batch(outcomes: list[Outcome]) -> tuple[int, Any]:
                 }
             },
             "required": True,
-        }
+        },
     },
 )
-async def send_messages(
-    request: Request,
-    principal: PrincipalDep,
-    rt: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
-) -> Response:
+async def send_messages(request: Request) -> Response:
+    principal = await current_principal(request)
+    rt: Runtime = request.app.state.runtime
+    idempotency_key = request.headers.get("idempotency-key")
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise ValidationError(f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters", field="Idempotency-Key")
     body = await json_object(request)
     if "messages" in body:
         items = body["messages"]

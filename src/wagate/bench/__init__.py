@@ -1,0 +1,1 @@
+"""Benchmarks run by ``wagate bench …``: each prints numbers and ratios against a bare baseline."""
