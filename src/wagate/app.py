@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from wagate import __version__
 from wagate.api import health
 from wagate.api.errors import install_error_handlers
+from wagate.api.fastpath import IngestFastPath
 from wagate.api.v1 import channels, contacts, messages, phones
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock, SystemClock
@@ -96,5 +97,6 @@ def create_app(
     install_error_handlers(app)
     for router in (health.router, messages.router, contacts.router, channels.router, phones.router):
         app.include_router(router)
+    app.add_middleware(IngestFastPath)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

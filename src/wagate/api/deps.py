@@ -42,7 +42,10 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
 
 
 def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+    return parse_bearer(request.headers.get("authorization", ""))
+
+
+def parse_bearer(header: str) -> str:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("missing bearer token", field="Authorization", code="missing_token")
@@ -79,7 +82,10 @@ OperatorDep = Annotated[Principal, require_role("admin", "operator")]
 
 async def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, whatever Content-Type the client sent (curl sends form)."""
-    raw = await request.body()
+    return parse_json_object(await request.body())
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
         body = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -9,7 +10,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from wagate.api.deps import PrincipalDep, RuntimeDep, current_principal, json_object
+from wagate.api.deps import PrincipalDep, RuntimeDep, authenticate, parse_bearer, parse_json_object
 from wagate.api.errors import error_body
 from wagate.api.v1.schemas import MessageBatchIn, MessageIn, iso, message_json
 from wagate.domain.messages import OutboundDraft
@@ -119,46 +120,65 @@ def render_batch(outcomes: list[Outcome]) -> tuple[int, Any]:
     },
 )
 async def send_messages(request: Request) -> Response:
-    principal = await current_principal(request)
-    rt: Runtime = request.app.state.runtime
-    idempotency_key = request.headers.get("idempotency-key")
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-        raise ValidationError(f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters", field="Idempotency-Key")
-    body = await json_object(request)
-    if "messages" in body:
-        items = body["messages"]
-        if not isinstance(items, list) or not items:
-            raise ValidationError("messages must be a non-empty list", field="messages", code="required")
-        if len(items) > service.MAX_BATCH:
-            raise ValidationError(
-                f"at most {service.MAX_BATCH} messages per batch", field="messages", code="too_many_messages"
-            )
-        drafts: list[OutboundDraft] = []
-        bad: dict[int, WagateError] = {}
-        for index, item in enumerate(items):
-            try:
-                drafts.append(draft_from(item, f"messages[{index}]."))
-            except WagateError as exc:
-                bad[index] = exc
-                drafts.append(OutboundDraft(to=None))
-        render = render_batch
-        if bad:
-
-            def render(outcomes: list[Outcome]) -> tuple[int, Any]:
-                return render_batch([bad.get(i, o) for i, o in enumerate(outcomes)])
-    else:
-        drafts = [draft_from(body)]
-        render = render_single
-    body_hash = service.request_hash(body) if idempotency_key else None
-    status_code, response = await service.accept_messages(
-        rt,
-        principal.tenant,
-        drafts,
-        idempotency_key=idempotency_key,
-        body_hash=body_hash,
-        render=render,
+    status_code, body = await ingest(
+        request.app.state.runtime,
+        request.headers.get("authorization", ""),
+        request.headers.get("idempotency-key"),
+        await request.body(),
     )
-    return Response(orjson.dumps(response), status_code=status_code, media_type="application/json")
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
+async def ingest(rt: Runtime, authorization: str, idempotency_key: str | None, raw: bytes) -> tuple[int, bytes]:
+    """``POST /v1/messages`` without the framework: shared by the route and the ASGI fast path.
+
+    Returns the status code and the JSON body; every ``WagateError`` becomes the native error body.
+    """
+    try:
+        principal = await authenticate(rt, parse_bearer(authorization))
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+            raise ValidationError(
+                f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters", field="Idempotency-Key"
+            )
+        body = parse_json_object(raw)
+        drafts, render = _drafts_and_renderer(body)
+        body_hash = service.request_hash(body) if idempotency_key else None
+        status_code, response = await service.accept_messages(
+            rt, principal.tenant, drafts, idempotency_key=idempotency_key, body_hash=body_hash, render=render
+        )
+    except WagateError as exc:
+        status = 400 if exc.code == "malformed_json" else exc.status_code
+        return status, orjson.dumps(error_body(exc.code, exc.message, exc.field, **exc.details))
+    return status_code, orjson.dumps(response)
+
+
+def _drafts_and_renderer(
+    body: dict[str, Any],
+) -> tuple[list[OutboundDraft], Callable[[list[Outcome]], tuple[int, Any]]]:
+    if "messages" not in body:
+        return [draft_from(body)], render_single
+    items = body["messages"]
+    if not isinstance(items, list) or not items:
+        raise ValidationError("messages must be a non-empty list", field="messages", code="required")
+    if len(items) > service.MAX_BATCH:
+        raise ValidationError(
+            f"at most {service.MAX_BATCH} messages per batch", field="messages", code="too_many_messages"
+        )
+    drafts: list[OutboundDraft] = []
+    bad: dict[int, WagateError] = {}
+    for index, item in enumerate(items):
+        try:
+            drafts.append(draft_from(item, f"messages[{index}]."))
+        except WagateError as exc:
+            bad[index] = exc
+            drafts.append(OutboundDraft(to=None))
+    if not bad:
+        return drafts, render_batch
+
+    def render(outcomes: list[Outcome]) -> tuple[int, Any]:
+        return render_batch([bad.get(i, o) for i, o in enumerate(outcomes)])
+
+    return drafts, render
 
 
 @router.get("/{message_id}", summary="A message with its status history")
