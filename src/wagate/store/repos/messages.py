@@ -139,6 +139,23 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
+def _encoder_for(name: str, sample: Any, now: datetime, stamp: str) -> Any:
+    """Per-column value encoder, chosen once per batch (the rows of a batch share their shapes)."""
+
+    def encode(value: Any) -> Any:
+        if value is now:
+            return stamp
+        return _sqlite_value(value)
+
+    if name == "payload":
+        return lambda value: orjson.dumps(value).decode()
+    if isinstance(sample, datetime) or name.endswith("_at"):
+        return encode
+    if isinstance(sample, bool):
+        return int
+    return _sqlite_value
+
+
 def _insert_outbound_sqlite(
     conn: Connection, rows: list[dict[str, Any]], channel_names: dict[int, str], now: datetime
 ) -> list[int]:
@@ -157,9 +174,11 @@ def _insert_outbound_sqlite(
         sql_messages = f"INSERT INTO messages ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         message_params = []
         event_params = []
+        encoders = [_encoder_for(name, rows[0].get(name), now, stamp) for name in columns[1:]]
         for mid, values in zip(ids, rows, strict=True):
-            full = {**values, "id": mid}
-            message_params.append(tuple(_sqlite_value(full[name]) for name in columns))
+            message_params.append(
+                (mid, *(encode(values[name]) for name, encode in zip(columns[1:], encoders, strict=True)))
+            )
             event = _queued_event(mid, values, channel_names, now)
             event_params.append((values["tenant_id"], mid, orjson.dumps(event["payload"]).decode(), stamp))
         cursor.executemany(sql_messages, message_params)
