@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from wagate.cli.sim import sim
 from wagate.config import Settings
 
 app = typer.Typer(
@@ -136,6 +137,9 @@ def send(
     typer.echo(response.text)
     if response.status_code >= 400:
         raise typer.Exit(1)
+
+
+app.command("sim")(sim)
 
 
 def main() -> None:  # pragma: no cover
