@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from wagate import __version__
@@ -18,10 +19,12 @@ from wagate.sandbox.simulator import Simulator
 log = logging.getLogger("wagate.sandbox")
 
 
-def create_sim_app(config: SimulatorConfig, *, verify_on_start: bool = True) -> FastAPI:
+def create_sim_app(
+    config: SimulatorConfig, *, verify_on_start: bool = True, webhook_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
     """An ASGI app serving one simulated number. With a webhook URL, the subscription handshake
     is attempted in the background on start (and logged), as Meta does when a URL is configured."""
-    sim = Simulator(config)
+    sim = Simulator(config, webhook_transport=webhook_transport)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
