@@ -279,14 +279,14 @@ class Simulator:
             await asyncio.sleep(delays[0])
             record.status = "failed"
             record.errors = [failure.webhook_item()]
-            await self.webhooks.deliver(self._status_body(record, "failed", [failure.webhook_item()]), "status")
+            await self.webhooks.deliver(self.status_webhook(record, "failed", [failure.webhook_item()]), "status")
             return
         for status, delay in zip(("sent", "delivered", "read"), delays, strict=True):
             await asyncio.sleep(delay)
             record.status = status
-            await self.webhooks.deliver(self._status_body(record, status), "status")
+            await self.webhooks.deliver(self.status_webhook(record, status), "status")
 
-    def _status_body(
+    def status_webhook(
         self, record: SentRecord, status: str, errors: list[dict[str, Any]] | None = None
     ) -> dict[str, Any]:
         item: dict[str, Any] = {

@@ -426,7 +426,7 @@ async def test_a_status_that_arrives_before_the_send_is_recorded_is_applied_late
     from wagate.sandbox.simulator import SentRecord
 
     record[wamid] = SentRecord(id=wamid, to=PHONE, type="text", body={}, status="delivered", created=0)
-    body = live.sim._status_body(record[wamid], "delivered")
+    body = live.sim.status_webhook(record[wamid], "delivered")
     raw = orjson.dumps(body)
     assert channel.settings.app_secret is not None
     headers = {"X-Hub-Signature-256": sign(raw, channel.settings.app_secret)}
@@ -604,3 +604,18 @@ async def test_fast_delays_come_from_the_options(sqlite_url: str, tmp_path: Path
         )
         assert message["error"]["code"] == "not_on_whatsapp"
         assert statuses(message) == ["queued", "sending", "failed"]
+
+
+async def test_a_changed_app_secret_applies_to_the_next_webhook(live: Live) -> None:
+    row = await sandbox_row(live)
+    patched = await live.client.patch("/v1/channels/sandbox", json={"settings": {"app_secret": "rotated"}})
+    assert patched.status_code == 200
+    _wamid, body, _ = live.sim.inbound_message({"from": PHONE, "text": "after rotation"})
+    raw = orjson.dumps(body)
+    url = f"/webhooks/cloud/{row.settings['webhook_id']}"
+    assert (
+        await live.client.post(url, content=raw, headers={"X-Hub-Signature-256": sign(raw, live.sim.config.app_secret)})
+    ).status_code == 401
+    assert (
+        await live.client.post(url, content=raw, headers={"X-Hub-Signature-256": sign(raw, "rotated")})
+    ).status_code == 200

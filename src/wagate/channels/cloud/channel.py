@@ -19,10 +19,14 @@ campaign with one attachment uploads it once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import logging
+import re
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import PurePosixPath
@@ -58,6 +62,7 @@ INBOUND_MEDIA_LIMIT = 100 * 1024 * 1024
 PRESENCE_TTL = timedelta(days=7)
 UPLOAD_CACHE_SECONDS = 24 * 3600
 UPLOAD_CACHE_SIZE = 1000
+PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 NON_PUBLIC_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp")
 
 
@@ -98,11 +103,9 @@ class CloudTemplate:
 
 
 def parse_template(item: dict[str, Any]) -> CloudTemplate:
-    import re
-
     components = [c for c in item.get("components") or [] if isinstance(c, dict)]
     body = next((c.get("text") for c in components if str(c.get("type", "")).upper() == "BODY"), None)
-    params = {int(n) for n in re.findall(r"\{\{\s*(\d+)\s*\}\}", body or "")}
+    params = {int(n) for n in PLACEHOLDER.findall(body or "")}
     return CloudTemplate(
         id=str(item["id"]) if item.get("id") is not None else None,
         name=str(item.get("name") or ""),
@@ -131,6 +134,22 @@ class CloudChannel:
         self._client: GraphClient | None = None
         self._fetcher: httpx.AsyncClient | None = None
         self._uploaded: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.contextmanager
+    def _busy(self) -> Iterator[None]:
+        """Counts calls in progress, so ``close`` lets them finish (the runtime rebuilds a channel
+        whose settings changed, possibly while the dispatcher is in the middle of a send)."""
+        self._inflight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._inflight -= 1
+            if self._inflight == 0:
+                self._idle.set()
 
     # lifecycle -----------------------------------------------------------------------
 
@@ -149,6 +168,9 @@ class CloudChannel:
         )
 
     async def close(self) -> None:
+        if self._inflight:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), self.settings.timeout_seconds + 5)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -165,6 +187,10 @@ class CloudChannel:
     # sending -------------------------------------------------------------------------
 
     async def send(self, message: OutgoingMessage) -> SendResult:
+        with self._busy():
+            return await self._send(message)
+
+    async def _send(self, message: OutgoingMessage) -> SendResult:
         try:
             body = await self._body(message)
             provider_id = await self.client.send_message(self.settings.phone_number_id, body)
@@ -293,7 +319,8 @@ class CloudChannel:
         if not self.settings.contacts_check:
             return "unknown"
         try:
-            answers = await self.client.check_contacts(self.settings.phone_number_id, [phone])
+            with self._busy():
+                answers = await self.client.check_contacts(self.settings.phone_number_id, [phone])
         except (GraphError, httpx.HTTPError) as exc:
             log.warning("contact check failed", extra={"channel": self.config.name, "error": str(exc)[:200]})
             return "unknown"
@@ -302,7 +329,8 @@ class CloudChannel:
     async def mark_read(self, provider_id: str) -> None:
         """Blue ticks for an inbound message (``status: read`` on the messages endpoint)."""
         try:
-            await self.client.mark_read(self.settings.phone_number_id, provider_id)
+            with self._busy():
+                await self.client.mark_read(self.settings.phone_number_id, provider_id)
         except GraphError as exc:
             raise ChannelError(exc.describe(), code="provider_rejected") from exc
         except httpx.HTTPError as exc:
@@ -318,7 +346,8 @@ class CloudChannel:
         after: str | None = None
         for _ in range(100):
             try:
-                page = await self.client.templates_page(self.settings.waba_id, after=after)
+                with self._busy():
+                    page = await self.client.templates_page(self.settings.waba_id, after=after)
             except GraphError as exc:
                 raise ChannelError(exc.describe(), code="provider_rejected") from exc
             except httpx.HTTPError as exc:
@@ -335,8 +364,9 @@ class CloudChannel:
         """Download inbound media (``GET /{id}`` → URL → bytes) into ``WAGATE_DATA_DIR``."""
         if self.rt is None:
             raise RuntimeError("fetching media needs the runtime")
-        info = await self.client.media_info(ref.id)
-        content = await self.client.download(info.url, INBOUND_MEDIA_LIMIT)
+        with self._busy():
+            info = await self.client.media_info(ref.id)
+            content = await self.client.download(info.url, INBOUND_MEDIA_LIMIT)
         return await media_service.store(
             self.rt.settings, tenant_id, content, ref.mime_type or info.mime_type, ref.filename
         )

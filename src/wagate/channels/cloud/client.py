@@ -51,6 +51,12 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+async def _log_exchange(response: httpx.Response) -> None:
+    """One debug line per Graph call: method, path (ids only; the token is in a header), status."""
+    request = response.request
+    log.debug("graph %s %s -> %d", request.method, request.url.path, response.status_code)
+
+
 class GraphClient:
     def __init__(
         self,
@@ -69,6 +75,7 @@ class GraphClient:
             timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             transport=transport,
+            event_hooks={"response": [_log_exchange]},
         )
 
     async def aclose(self) -> None:

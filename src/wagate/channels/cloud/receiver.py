@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -57,7 +56,6 @@ log = logging.getLogger("wagate.channels.cloud.webhook")
 router = APIRouter(tags=["cloud webhooks"])
 
 STATUS_MAP = {"sent": Status.SENT, "delivered": Status.DELIVERED, "read": Status.READ, "failed": Status.FAILED}
-LOOKUP_CACHE_SECONDS = 5.0
 PENDING_KEEP = timedelta(days=1)
 
 
@@ -65,20 +63,27 @@ PENDING_KEEP = timedelta(days=1)
 
 
 async def find_channel(rt: Runtime, webhook_id: str) -> tuple[ChannelRow, CloudChannel]:
-    """The cloud channel whose ``settings.webhook_id`` is ``webhook_id`` (any tenant), cached briefly."""
-    cache: dict[str, tuple[float, ChannelRow]] = rt.extras.setdefault("cloud_webhook_ids", {})
-    hit = cache.get(webhook_id)
-    row = hit[1] if hit is not None and time.monotonic() - hit[0] < LOOKUP_CACHE_SECONDS else None
-    if row is None:
-        rows = await rt.db.read(channel_repo.list_channels)
-        cache.clear()
-        now = time.monotonic()
-        for candidate in rows:
+    """The cloud channel whose ``settings.webhook_id`` is ``webhook_id`` (any tenant).
+
+    Only the id → (tenant, name) mapping is cached here; the row itself comes from
+    ``rt.channels_of``, which a PATCH invalidates, so a changed app secret applies at once.
+    """
+    index: dict[str, tuple[int, str]] = rt.extras.setdefault("cloud_webhook_ids", {})
+    row: ChannelRow | None = None
+    if webhook_id in index:
+        tenant_id, name = index[webhook_id]
+        row = (await rt.channels_of(tenant_id)).get(name)
+    if row is None or row.settings.get("webhook_id") != webhook_id:
+        index.clear()
+        for candidate in await rt.db.read(channel_repo.list_channels):
             key = candidate.settings.get("webhook_id") if candidate.kind == "cloud" else None
             if isinstance(key, str):
-                cache[key] = (now, candidate)
-        row = cache[webhook_id][1] if webhook_id in cache else None
-    if row is None:
+                index[key] = (candidate.tenant_id, candidate.name)
+        row = None
+        if webhook_id in index:
+            tenant_id, name = index[webhook_id]
+            row = (await rt.channels_of(tenant_id, fresh=True)).get(name)
+    if row is None or row.kind != "cloud":
         raise NotFoundError("no cloud channel has this webhook id", field="webhook_id")
     channel = await rt.channel_instance(row)
     if not isinstance(channel, CloudChannel):
@@ -254,7 +259,7 @@ async def _presence_from_status(
         return
     if event.status == "failed" and provider_code is not None and int(provider_code) in NOT_ON_WHATSAPP:
         await channel.record_presence(row.tenant_id, phone, "none")
-    elif event.status == "delivered":
+    elif event.status in ("delivered", "read"):
         await channel.record_presence(row.tenant_id, phone, "exists")
 
 
