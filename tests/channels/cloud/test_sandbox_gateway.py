@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from wagate.domain.statuses import Status
 from wagate.sandbox.config import SimulatorOptions
 from wagate.store.cloud_tables import cloud_pending_statuses
 from wagate.store.repos import channels as channel_repo
+from wagate.store.repos import cloud as cloud_repo
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos.channels import ChannelRow
 from wagate.store.tables import channels as channels_table
@@ -619,3 +621,24 @@ async def test_a_changed_app_secret_applies_to_the_next_webhook(live: Live) -> N
     assert (
         await live.client.post(url, content=raw, headers={"X-Hub-Signature-256": sign(raw, "rotated")})
     ).status_code == 200
+
+
+async def test_a_status_whose_message_never_appears_is_dropped_after_a_day(live: Live) -> None:
+    row = await sandbox_row(live)
+    long_ago = live.rt.clock.now() - timedelta(days=2)
+    await live.rt.db.write(
+        lambda c: cloud_repo.add_pending(
+            c,
+            channel_id=row.id,
+            provider_id="wamid.ORPHAN",
+            status="read",
+            error_code=None,
+            error_message=None,
+            provider_code=None,
+            now=long_ago,
+        )
+    )
+    sweeper = live.rt.extras["cloud_sweeper"]
+    sweeper.cleanup_every = 0.0
+    assert await sweeper.sweep() == 0
+    assert await live.rt.db.read(lambda c: c.execute(sa.select(cloud_pending_statuses)).all()) == []

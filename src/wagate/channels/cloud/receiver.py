@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import Counter
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from wagate.api.deps import RuntimeDep
 from wagate.channels.cloud.channel import CloudChannel
@@ -57,6 +59,7 @@ router = APIRouter(tags=["cloud webhooks"])
 
 STATUS_MAP = {"sent": Status.SENT, "delivered": Status.DELIVERED, "read": Status.READ, "failed": Status.FAILED}
 PENDING_KEEP = timedelta(days=1)
+CLEANUP_EVERY = 60.0
 
 
 # channel lookup --------------------------------------------------------------------------
@@ -192,15 +195,20 @@ async def handle_inbound(rt: Runtime, row: ChannelRow, channel: CloudChannel, ev
                 sha256=media.get("sha256") or stored.sha256,
             )
         payload["media"] = media
-    result = await record_inbound(
-        rt,
-        row,
-        phone=event.phone,
-        type=event.type,
-        payload=payload,
-        provider_id=event.provider_id,
-        received_at=event.timestamp,
-    )
+    try:
+        result = await record_inbound(
+            rt,
+            row,
+            phone=event.phone,
+            type=event.type,
+            payload=payload,
+            provider_id=event.provider_id,
+            received_at=event.timestamp,
+        )
+    except IntegrityError:
+        # The same webhook delivered twice at once (PostgreSQL): the other delivery stored it.
+        log.info("inbound message stored by a concurrent delivery", extra={"channel": row.name})
+        return
     if result.created:
         await channel.record_presence(row.tenant_id, event.phone, "exists")
 
@@ -278,6 +286,8 @@ class PendingStatusSweeper:
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._interval = self.FAST
+        self._last_cleanup = 0.0
+        self.cleanup_every = CLEANUP_EVERY
 
     def poke(self) -> None:
         self._interval = self.FAST
@@ -314,19 +324,22 @@ class PendingStatusSweeper:
     async def sweep(self) -> int:
         """Apply what can be applied; returns how many statuses still wait."""
         rt = self.rt
-        cutoff = rt.clock.now() - PENDING_KEEP
-        dropped = await rt.db.write(lambda c: cloud_repo.delete_older_than(c, cutoff))
-        if dropped:
-            log.warning("dropped %d cloud statuses whose message never appeared", dropped)
+        if time.monotonic() - self._last_cleanup >= self.cleanup_every:
+            self._last_cleanup = time.monotonic()
+            cutoff = rt.clock.now() - PENDING_KEEP
+            dropped = await rt.db.write(lambda c: cloud_repo.delete_older_than(c, cutoff))
+            if dropped:
+                log.warning("dropped %d cloud statuses whose message never appeared", dropped)
         rows = await rt.db.read(cloud_repo.list_pending)
         if not rows:
             return 0
+        channel_ids = {r.channel_id for r in rows}
+        wamids = {r.provider_id for r in rows}
+        known = await rt.db.read(lambda c: cloud_repo.known_provider_ids(c, channel_ids, wamids))
         channels: dict[int, ChannelRow | None] = {}
-        blocked: set[tuple[int, str]] = set()
         done: list[int] = []
         for pending in rows:
-            key = (pending.channel_id, pending.provider_id)
-            if key in blocked:
+            if (pending.channel_id, pending.provider_id) not in known:
                 continue
             if pending.channel_id not in channels:
                 channel_id = pending.channel_id
@@ -334,26 +347,22 @@ class PendingStatusSweeper:
                     lambda c, cid=channel_id: channel_repo.get_channel_by_id(c, cid)  # type: ignore[misc]
                 )
             channel_row = channels[pending.channel_id]
-            if channel_row is None:
-                done.append(pending.id)
-                continue
-            found = await record_provider_status(
-                rt,
-                channel_row,
-                provider_id=pending.provider_id,
-                status=STATUS_MAP[pending.status],
-                error_code=pending.error_code,
-                error_message=pending.error_message,
-                reason=f"cloud webhook: {pending.status} (arrived before the send was recorded)",
-            )
-            if found:
-                done.append(pending.id)
-            else:
-                blocked.add(key)
-        ids = done
+            if channel_row is not None:
+                await record_provider_status(
+                    rt,
+                    channel_row,
+                    provider_id=pending.provider_id,
+                    status=STATUS_MAP[pending.status],
+                    error_code=pending.error_code,
+                    error_message=pending.error_message,
+                    reason=f"cloud webhook: {pending.status} (arrived before the send was recorded)",
+                )
+            done.append(pending.id)
+        if done:
+            ids = done
 
-        def delete(conn: Connection) -> None:
-            cloud_repo.delete_pending(conn, ids)
+            def delete(conn: Connection) -> None:
+                cloud_repo.delete_pending(conn, ids)
 
-        await rt.db.write(delete)
+            await rt.db.write(delete)
         return len(rows) - len(done)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wagate.store.cloud_tables import cloud_pending_statuses
+from wagate.store.tables import messages
 
 
 def add_pending(
@@ -57,3 +58,15 @@ def delete_pending(conn: Connection, ids: list[int]) -> None:
 def delete_older_than(conn: Connection, before: datetime) -> int:
     result = conn.execute(cloud_pending_statuses.delete().where(cloud_pending_statuses.c.received_at < before))
     return int(result.rowcount or 0)
+
+
+def known_provider_ids(conn: Connection, channel_ids: set[int], provider_ids: set[str]) -> set[tuple[int, str]]:
+    """Which (channel, wamid) pairs now have a message: one query for a whole sweep."""
+    if not provider_ids:
+        return set()
+    rows = conn.execute(
+        sa.select(messages.c.channel_id, messages.c.provider_id).where(
+            messages.c.channel_id.in_(channel_ids), messages.c.provider_id.in_(provider_ids)
+        )
+    )
+    return {(int(r.channel_id), str(r.provider_id)) for r in rows}
