@@ -42,18 +42,6 @@ WINDOW_SECONDS = 24 * 3600
 MEDIA_BUDGET_BYTES = 256 * 1024 * 1024
 LOG_SIZE = 2000
 PHONE_RE = re.compile(r"^\d{7,15}$")
-#: A 1×1 transparent PNG: what an injected image is when the caller sends no bytes.
-SAMPLE_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
-SAMPLE_MIME = {
-    "image": "image/png",
-    "sticker": "image/webp",
-    "audio": "audio/ogg",
-    "voice": "audio/ogg",
-    "video": "video/mp4",
-    "document": "application/pdf",
-}
 
 
 def digits(value: Any) -> str | None:
@@ -448,80 +436,11 @@ class Simulator:
 
     def inbound_message(self, request: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
         """``POST /sandbox/inject`` body → (wamid, webhook body, phone). Raises ``ValueError`` naming the field."""
-        phone = digits(request.get("from"))
-        if phone is None:
-            raise ValueError("from")
-        wamid = new_wamid(phone)
-        message: dict[str, Any] = {"from": phone, "id": wamid, "timestamp": str(int(self.now()))}
-        if request.get("media") is not None:
-            self._inbound_media(request["media"], message)
-        elif request.get("location") is not None:
-            location = request["location"]
-            if not isinstance(location, dict) or "latitude" not in location or "longitude" not in location:
-                raise ValueError("location")
-            message["type"] = "location"
-            message["location"] = location
-        elif request.get("contacts") is not None:
-            if not isinstance(request["contacts"], list) or not request["contacts"]:
-                raise ValueError("contacts")
-            message["type"] = "contacts"
-            message["contacts"] = request["contacts"]
-        elif request.get("reaction") is not None:
-            if not isinstance(request["reaction"], dict):
-                raise ValueError("reaction")
-            message["type"] = "reaction"
-            message["reaction"] = request["reaction"]
-        elif request.get("button") is not None:
-            button = request["button"]
-            if not isinstance(button, dict) or not button.get("text"):
-                raise ValueError("button")
-            message["type"] = "button"
-            message["button"] = {"text": button["text"], "payload": button.get("payload", button["text"])}
-        elif request.get("interactive") is not None:
-            reply = request["interactive"]
-            if not isinstance(reply, dict) or reply.get("type") not in ("button_reply", "list_reply"):
-                raise ValueError("interactive")
-            fields = {k: reply[k] for k in ("id", "title", "description") if k in reply}
-            message["type"] = "interactive"
-            message["interactive"] = {"type": reply["type"], reply["type"]: fields}
-        else:
-            text = request.get("text")
-            if not isinstance(text, str) or not text:
-                raise ValueError("text")
-            message["type"] = "text"
-            message["text"] = {"body": text}
-        context = request.get("context")
-        if isinstance(context, dict) and context.get("message_id"):
-            message["context"] = {"from": self.config.display_phone_number, "id": context["message_id"]}
-        name = request.get("name") or "Sandbox Customer"
-        value = {"contacts": [{"profile": {"name": str(name)}, "wa_id": phone}], "messages": [message]}
+        from wagate.sandbox.inject import build_inbound
+
+        wamid, message, name = build_inbound(self, request)
+        phone = message["from"]
+        value = {"contacts": [{"profile": {"name": name}, "wa_id": phone}], "messages": [message]}
         self.last_inbound[phone] = self.now()
         self.inbound.append(message)
         return wamid, envelope(self.config, value), phone
-
-    def _inbound_media(self, media: Any, message: dict[str, Any]) -> None:
-        if not isinstance(media, dict):
-            raise ValueError("media")
-        kind = media.get("type", "image")
-        if kind not in (*MEDIA_TYPES, "voice"):
-            raise ValueError("media.type")
-        if media.get("content_base64"):
-            try:
-                content = base64.b64decode(str(media["content_base64"]), validate=True)
-            except ValueError as exc:
-                raise ValueError("media.content_base64") from exc
-        else:
-            content = SAMPLE_PNG if kind in ("image", "sticker") else f"wagate sandbox sample {kind}\n".encode()
-        mime = str(media.get("mime_type") or SAMPLE_MIME[kind])
-        filename = media.get("filename") if kind == "document" else None
-        stored = self.upload_media(self.config.phone_number_id, content, mime, filename)
-        graph_kind = "audio" if kind == "voice" else kind
-        obj: dict[str, Any] = {"id": stored["id"], "mime_type": mime, "sha256": self.media[stored["id"]].sha256}
-        if kind == "voice":
-            obj["voice"] = True
-        if media.get("caption") and graph_kind in ("image", "video", "document"):
-            obj["caption"] = media["caption"]
-        if filename:
-            obj["filename"] = filename
-        message["type"] = graph_kind
-        message[graph_kind] = obj
