@@ -17,7 +17,7 @@ from wagate import __version__
 from wagate.api import health
 from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import IngestFastPath
-from wagate.api.v1 import channels, contacts, messages, phones
+from wagate.api.v1 import channels, contacts, media, messages, phones, receipts
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock, SystemClock
 from wagate.config import Settings
@@ -97,6 +97,8 @@ def create_app(
     install_error_handlers(app)
     for router in (health.router, messages.router, contacts.router, channels.router, phones.router):
         app.include_router(router)
+    app.include_router(media.router)
+    app.include_router(receipts.router)
     app.add_middleware(IngestFastPath)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

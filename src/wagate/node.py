@@ -12,17 +12,26 @@ from typing import Any
 from fastapi import FastAPI
 
 from wagate.app import Plugin, create_app
+from wagate.channels.cloud import cloud_factory, prepare_cloud_settings
+from wagate.channels.cloud.plugin import cloud_plugin
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
 from wagate.config import Settings
 
 
 def node_registry() -> ChannelRegistry:
-    return default_registry()
+    registry = default_registry()
+    registry.register("cloud", cloud_factory, prepare_settings=prepare_cloud_settings)
+    return registry
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
-    return []
+    plugins: list[Plugin] = [cloud_plugin]
+    if settings.sandbox:
+        from wagate.sandbox.plugin import sandbox_plugin
+
+        plugins.append(sandbox_plugin())
+    return plugins
 
 
 def build_node(

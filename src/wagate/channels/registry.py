@@ -11,14 +11,24 @@ from typing import Any
 from wagate.channels.base import Channel, ChannelConfig
 
 ChannelFactory = Callable[[ChannelConfig, Any], Channel]
+#: Turns settings as an admin sent them into settings to store (validate, encrypt secrets …).
+SettingsPreparer = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 class ChannelRegistry:
     def __init__(self) -> None:
         self._factories: dict[str, ChannelFactory] = {}
+        self._preparers: dict[str, SettingsPreparer] = {}
 
-    def register(self, kind: str, factory: ChannelFactory) -> None:
+    def register(self, kind: str, factory: ChannelFactory, *, prepare_settings: SettingsPreparer | None = None) -> None:
         self._factories[kind] = factory
+        if prepare_settings is not None:
+            self._preparers[kind] = prepare_settings
+
+    def prepare_settings(self, kind: str, settings: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        """The kind's own validation of settings before they are stored; unchanged if it has none."""
+        preparer = self._preparers.get(kind)
+        return preparer(settings, context) if preparer is not None else settings
 
     @property
     def kinds(self) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from wagate.cli.sim import sim
 from wagate.config import Settings
 
 app = typer.Typer(
@@ -148,6 +149,9 @@ def bench_ingest(
     from wagate.bench.ingest import run
 
     run(seconds=seconds, connections=connections, batches=batches)
+
+
+app.command("sim")(sim)
 
 
 def main() -> None:  # pragma: no cover

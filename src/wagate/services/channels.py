@@ -11,6 +11,8 @@ from wagate.store.repos import channels as repo
 from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.tenants import Tenant
 
+MASK = "***"  # how ``domain.channels.public_settings`` shows a secret
+
 
 async def create_channel(rt: Runtime, tenant: Tenant, body: dict[str, Any]) -> ChannelRow:
     name = validate_name(body.get("name"))
@@ -18,6 +20,7 @@ async def create_channel(rt: Runtime, tenant: Tenant, body: dict[str, Any]) -> C
     settings = body.get("settings") or {}
     if not isinstance(settings, dict):
         raise ValidationError("settings must be an object", field="settings")
+    settings = rt.registry.prepare_settings(kind, settings, rt)
     pacing = merge_pacing(kind, None, body.get("pacing"))
     policy = merge_policy(kind, None, body.get("policy"))
     is_default = bool(body.get("is_default", False))
@@ -58,7 +61,9 @@ async def update_channel(rt: Runtime, tenant: Tenant, name: str, body: dict[str,
     if "settings" in body:
         if not isinstance(body["settings"], dict):
             raise ValidationError("settings must be an object", field="settings")
-        values["settings"] = {**current.settings, **body["settings"]}
+        # A client echoing back a masked secret ("***") keeps the stored one.
+        changes = {k: v for k, v in body["settings"].items() if v != MASK}
+        values["settings"] = rt.registry.prepare_settings(current.kind, {**current.settings, **changes}, rt)
     if "pacing" in body:
         values["pacing"] = merge_pacing(current.kind, current.pacing, body["pacing"])
     if "policy" in body:

@@ -1,0 +1,31 @@
+"""``POST /v1/messages/{id}/read``: tell the customer an inbound message was read (blue ticks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from wagate.api.deps import PrincipalDep, RuntimeDep
+from wagate.errors import ValidationError
+from wagate.services import messages as message_service
+from wagate.store.repos import channels as channel_repo
+
+router = APIRouter(prefix="/v1/messages", tags=["messages"])
+
+
+@router.post("/{message_id}/read", summary="Mark an inbound message read on the customer's phone")
+async def mark_read(message_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+    row, _history = await message_service.get_message(rt, principal.tenant, message_id)
+    if row.direction != "in":
+        raise ValidationError("only inbound messages can be marked read", field="id", code="not_inbound")
+    channel_row = await rt.db.read(lambda c: channel_repo.get_channel_by_id(c, row.channel_id))
+    mark = None
+    if channel_row is not None and rt.registry.knows(channel_row.kind):
+        mark = getattr(await rt.channel_instance(channel_row), "mark_read", None)
+    if mark is None or not row.provider_id:
+        raise ValidationError(
+            f"channel {row.channel_name!r} cannot mark messages read", field="id", code="not_supported"
+        )
+    await mark(row.provider_id)
+    return {"id": row.id, "marked_read": True}

@@ -1,0 +1,97 @@
+"""wagate's stored message → the body of ``POST /{phone_number_id}/messages``. Pure functions.
+
+The media object (``{"link": url}`` or ``{"id": media_id}``) is decided by the channel,
+which may upload first (see ``channel.CloudChannel._media_object``); this module only
+shapes bodies. ``voice`` goes out as Cloud API ``audio`` (an OGG/Opus file plays as a voice
+note); captions are dropped for audio, which the Cloud API does not caption.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: wagate type → Cloud API message type.
+GRAPH_TYPES = {
+    "text": "text",
+    "image": "image",
+    "document": "document",
+    "audio": "audio",
+    "voice": "audio",
+    "video": "video",
+    "location": "location",
+    "contacts": "contacts",
+    "template": "template",
+}
+CAPTIONED = frozenset({"image", "video", "document"})
+URL_RE = re.compile(r"https?://", re.IGNORECASE)
+
+
+def envelope(phone: str, graph_type: str) -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": phone, "type": graph_type}
+
+
+def text_body(phone: str, text: str) -> dict[str, Any]:
+    body = envelope(phone, "text")
+    body["text"] = {"body": text, "preview_url": bool(URL_RE.search(text))}
+    return body
+
+
+def media_body(phone: str, wagate_type: str, media: dict[str, Any], reference: dict[str, str]) -> dict[str, Any]:
+    """``reference`` is ``{"link": …}`` or ``{"id": …}``; caption and filename come from ``media``."""
+    graph_type = GRAPH_TYPES[wagate_type]
+    obj: dict[str, Any] = dict(reference)
+    if graph_type in CAPTIONED and media.get("caption"):
+        obj["caption"] = media["caption"]
+    if graph_type == "document" and media.get("filename"):
+        obj["filename"] = media["filename"]
+    body = envelope(phone, graph_type)
+    body[graph_type] = obj
+    return body
+
+
+def location_body(phone: str, location: dict[str, Any]) -> dict[str, Any]:
+    body = envelope(phone, "location")
+    body["location"] = {k: location[k] for k in ("latitude", "longitude", "name", "address") if k in location}
+    return body
+
+
+def contact_card(contact: dict[str, Any]) -> dict[str, Any]:
+    """A contact card in the Cloud API shape; a plain-string name becomes ``formatted_name``."""
+    card = dict(contact)
+    name = card.get("name")
+    if isinstance(name, str):
+        first, _, last = name.strip().partition(" ")
+        card["name"] = {"formatted_name": name, "first_name": first, **({"last_name": last} if last else {})}
+    elif isinstance(name, dict) and "formatted_name" not in name:
+        parts = [str(name[k]) for k in ("prefix", "first_name", "middle_name", "last_name", "suffix") if name.get(k)]
+        card["name"] = {**name, "formatted_name": " ".join(parts)}
+    phones = card.get("phones")
+    if isinstance(phones, list):
+        card["phones"] = [{"phone": p} if isinstance(p, str) else p for p in phones]
+    return card
+
+
+def contacts_body(phone: str, contacts: list[dict[str, Any]]) -> dict[str, Any]:
+    body = envelope(phone, "contacts")
+    body["contacts"] = [contact_card(c) for c in contacts]
+    return body
+
+
+def template_body(phone: str, template: dict[str, Any]) -> dict[str, Any]:
+    """Positional ``params`` fill the body's ``{{1}}``, ``{{2}}`` …; no params, no components."""
+    params = [str(p) for p in template.get("params") or []]
+    obj: dict[str, Any] = {
+        "name": template["name"],
+        "language": {"policy": "deterministic", "code": template.get("language") or "en"},
+    }
+    if params:
+        obj["components"] = [{"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}]
+    body = envelope(phone, "template")
+    body["template"] = obj
+    return body
+
+
+def read_receipt(provider_id: str) -> dict[str, Any]:
+    """The body that marks an inbound message read (blue ticks on the customer's phone)."""
+    return {"messaging_product": "whatsapp", "status": "read", "message_id": provider_id}

@@ -1,0 +1,270 @@
+"""HTTP faces of the simulator: the Graph API routes and the ``/sandbox`` control routes.
+
+Graph routes answer exactly like Meta (bodies, codes, the Graph error format); the control
+routes are wagate's own (native error format) and let a developer or a test act as the
+customer (``/sandbox/inject``), watch what the simulated number received, and tune it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import UploadFile
+
+from wagate.errors import NotFoundError, ValidationError
+from wagate.sandbox.config import UNDELIVERABLE_MODES, parse_delays
+from wagate.sandbox.errors import GraphApiError
+from wagate.sandbox.simulator import Simulator
+from wagate.sandbox.templates import SimTemplate
+
+VERSION_RE = re.compile(r"^v\d{1,3}(\.\d{1,2})?$")
+TEMPLATE_STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED")
+
+
+async def _graph(request: Request, sim: Simulator, version: str | None, work: Callable[[], Awaitable[Any]]) -> Response:
+    """Authorize, run, and answer in the Graph format (errors included)."""
+    try:
+        sim.authorize(request.headers.get("authorization"))
+        if version is not None and not VERSION_RE.match(version):
+            raise GraphApiError(100, f"Unknown path components: /{version}")
+        result = await work()
+    except GraphApiError as exc:
+        return JSONResponse(exc.body(), status_code=exc.http_status)
+    if isinstance(result, Response):
+        return result
+    return JSONResponse(result)
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError as exc:
+        raise GraphApiError(100, "The request body is not valid JSON.") from exc
+
+
+def graph_router(sim: Simulator) -> APIRouter:
+    """Meta's Graph API as the Cloud API uses it, for one simulated number and WABA."""
+    router = APIRouter(tags=["sandbox: Graph API"])
+
+    @router.get("/attachments/{media_id}", summary="Download media (bearer token required, as at Meta)")
+    async def attachment(media_id: str, request: Request) -> Response:
+        async def work() -> Response:
+            media = sim.attachment(media_id)
+            return Response(media.content, media_type=media.mime_type)
+
+        return await _graph(request, sim, None, work)
+
+    @router.post("/{version}/{node}/messages", summary="Send a message, or mark one read")
+    async def messages(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return await sim.post_messages(node, await _json_body(request))
+
+        return await _graph(request, sim, version, work)
+
+    @router.post("/{version}/{node}/media", summary="Upload media (multipart: file, type, messaging_product)")
+    async def upload(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            try:
+                form = await request.form()
+            except Exception as exc:  # the multipart parser's own errors
+                raise GraphApiError(100, f"The upload is not valid multipart form data: {exc}") from exc
+            try:
+                if form.get("messaging_product") != "whatsapp":
+                    raise GraphApiError(100, "The parameter messaging_product is required and must be 'whatsapp'.")
+                file = form.get("file")
+                if not isinstance(file, UploadFile):
+                    raise GraphApiError(131008, "The parameter file is required.")
+                content = await file.read()
+                mime = str(form.get("type") or file.content_type or "application/octet-stream")
+                return sim.upload_media(node, content, mime, file.filename)
+            finally:
+                await form.close()
+
+        return await _graph(request, sim, version, work)
+
+    @router.post("/{version}/{node}/contacts", summary="Contact check (the On-Premises API's; a sandbox extra)")
+    async def contacts(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return sim.check_contacts(node, await _json_body(request))
+
+        return await _graph(request, sim, version, work)
+
+    @router.get("/{version}/{node}/message_templates", summary="The WABA's message templates")
+    async def templates(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            try:
+                limit = max(1, min(1000, int(request.query_params.get("limit", "25"))))
+            except ValueError as exc:
+                raise GraphApiError(100, "limit must be a number.") from exc
+            return sim.list_templates(node, limit, request.query_params.get("after"), request.query_params.get("name"))
+
+        return await _graph(request, sim, version, work)
+
+    @router.post("/{version}/{node}/message_templates", summary="Submit a template for review")
+    async def create_template(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return sim.create_template(node, await _json_body(request))
+
+        return await _graph(request, sim, version, work)
+
+    @router.get("/{version}/{node}", summary="A media object (download URL), the phone number or the WABA")
+    async def describe(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return sim.describe_node(node)
+
+        return await _graph(request, sim, version, work)
+
+    @router.delete("/{version}/{node}", summary="Delete uploaded media")
+    async def delete(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return sim.delete_media(node)
+
+        return await _graph(request, sim, version, work)
+
+    return router
+
+
+async def _object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError("the body is not valid JSON", field="body", code="malformed_json") from exc
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object", field="body")
+    return body
+
+
+def _config_json(sim: Simulator) -> dict[str, Any]:
+    data = asdict(sim.config)
+    for secret in ("app_secret", "verify_token", "access_token"):
+        data[secret] = "***"
+    data["status_delays"] = list(sim.config.status_delays)
+    return data
+
+
+def control_router(sim: Simulator, *, identity_changes: bool) -> APIRouter:
+    """``/sandbox/…``: act as the customer, inspect, tune. ``identity_changes`` lets PATCH change the
+    webhook URL and app secret (``wagate sim`` only: in-process the gateway owns them)."""
+    router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+
+    @router.post("/inject", summary='A customer writes in: {"from", "text"} (or media, location, contacts …)')
+    async def inject(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        try:
+            wamid, webhook, _phone = sim.inbound_message(body)
+        except ValueError as exc:
+            name = str(exc)
+            raise ValidationError(f"{name} is missing or invalid", field=name) from exc
+        delivery = await sim.webhooks.deliver(webhook, "message")
+        return {
+            "messages": [{"id": wamid}],
+            "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code, "error": delivery.error},
+        }
+
+    @router.get("/messages", summary="Messages the simulated number accepted, newest first")
+    async def sent(limit: int = 50, to: str | None = None) -> dict[str, Any]:
+        records = [r for r in reversed(sim.sent.values()) if to is None or r.to == to.lstrip("+")]
+        return {"data": [r.as_json() for r in records[: max(1, min(limit, 500))]]}
+
+    @router.get("/inbound", summary="Messages injected as if customers wrote them, newest first")
+    async def inbound(limit: int = 50) -> dict[str, Any]:
+        return {"data": list(reversed(sim.inbound))[: max(1, min(limit, 500))]}
+
+    @router.get("/read-receipts", summary="Inbound message ids the business marked read")
+    async def read_receipts() -> dict[str, Any]:
+        return {"data": list(reversed(sim.read_marks))}
+
+    @router.get("/webhooks", summary="Recent webhook deliveries and their outcome")
+    async def webhooks(limit: int = 50) -> dict[str, Any]:
+        return {"data": [asdict(d) for d in reversed(sim.webhooks.log)][: max(1, min(limit, 500))]}
+
+    @router.post("/webhooks/verify", summary="Run Meta's subscription handshake against the callback URL")
+    async def verify() -> dict[str, Any]:
+        return asdict(await sim.webhooks.verify_callback())
+
+    @router.get("/config", summary="The simulator's identity (secrets masked) and behaviour")
+    async def get_config() -> dict[str, Any]:
+        return _config_json(sim)
+
+    @router.patch("/config", summary="Tune delays, throughput, the 24-hour window, undeliverable mode")
+    async def patch_config(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        changes: dict[str, Any] = {}
+        allowed = {"status_delays", "throughput", "enforce_window", "undeliverable", "template_review_seconds"}
+        if identity_changes:
+            allowed |= {"webhook_url", "app_secret", "verify_token"}
+        for key, value in body.items():
+            if key not in allowed:
+                raise ValidationError(f"{key} cannot be changed here", field=key)
+            if key == "status_delays":
+                text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+                try:
+                    changes[key] = parse_delays(text)
+                except ValueError as exc:
+                    raise ValidationError(str(exc), field=key) from exc
+            elif key == "throughput":
+                if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                    raise ValidationError("throughput must be a positive number", field=key)
+                changes[key] = float(value)
+            elif key == "enforce_window":
+                if not isinstance(value, bool):
+                    raise ValidationError("enforce_window must be true or false", field=key)
+                changes[key] = value
+            elif key == "undeliverable":
+                if value not in UNDELIVERABLE_MODES:
+                    raise ValidationError("undeliverable must be webhook or sync", field=key)
+                changes[key] = value
+            elif key == "template_review_seconds":
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+                    raise ValidationError("template_review_seconds must be ≥ 0 or null", field=key)
+                changes[key] = value
+            else:
+                if value is not None and not isinstance(value, str):
+                    raise ValidationError(f"{key} must be a string", field=key)
+                changes[key] = value
+        sim.config = sim.config.with_changes(**changes)
+        return _config_json(sim)
+
+    @router.post("/templates", summary="Add a template or change its status (webhook sent on change)")
+    async def put_template(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        name, language = body.get("name"), body.get("language")
+        status = str(body.get("status", "APPROVED")).upper()
+        if not isinstance(name, str) or not name or not isinstance(language, str) or not language:
+            raise ValidationError("name and language are required", field="name")
+        if status not in TEMPLATE_STATUSES:
+            raise ValidationError(f"status must be one of {', '.join(TEMPLATE_STATUSES)}", field="status")
+        template = sim.find_template(name, language)
+        if template is None:
+            text = body.get("body")
+            if not isinstance(text, str) or not text:
+                raise ValidationError("body is required for a new template", field="body")
+            template = SimTemplate(
+                id=str(3 * 10**14 + len(sim.templates) + 1),
+                name=name,
+                language=language,
+                status=status,
+                category=str(body.get("category", "UTILITY")).upper(),
+                components=[{"type": "BODY", "text": text}],
+            )
+            sim.templates.append(template)
+        elif template.status != status:
+            await sim.set_template_status(template, status, body.get("reason"))
+        return template.as_graph()
+
+    @router.get("/templates/{name}", summary="A template by name (every language)")
+    async def get_template(name: str) -> dict[str, Any]:
+        found = [t.as_graph() for t in sim.templates if t.name == name]
+        if not found:
+            raise NotFoundError("no such template", field="name")
+        return {"data": found}
+
+    return router

@@ -1,0 +1,113 @@
+"""Media files kept by the gateway: inbound media downloaded from providers, files uploaded by CRMs.
+
+Files live under ``WAGATE_DATA_DIR/media/<tenant id>/<random name>.<ext>`` and are served
+only to API callers of that tenant (``GET /v1/media/{name}``). Names are 32 random hex
+characters plus an extension chosen from the MIME type, so a name is unguessable, never
+reused and safe as a path component; the content of a name never changes, which lets a
+channel cache "this file is already uploaded to the provider as id X".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import mimetypes
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from wagate.config import Settings
+
+NAME_RE = re.compile(r"^[0-9a-f]{32}(\.[A-Za-z0-9]{1,10})?$")
+ROUTE = "/v1/media/"
+#: Larger than any Cloud API media limit (documents: 100 MB).
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMedia:
+    name: str
+    path: Path
+    mime_type: str
+    size: int
+    sha256: str
+
+
+def base_mime(mime_type: str | None) -> str:
+    """``audio/ogg; codecs=opus`` → ``audio/ogg``."""
+    return (mime_type or "").split(";", 1)[0].strip().lower() or "application/octet-stream"
+
+
+def extension_for(mime_type: str | None, filename: str | None = None) -> str:
+    mime = base_mime(mime_type)
+    ext = mimetypes.guess_extension(mime, strict=False) if mime != "application/octet-stream" else None
+    if not ext and filename:
+        suffix = Path(filename).suffix
+        if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix):
+            ext = suffix.lower()
+    return ext or ".bin"
+
+
+def mime_for_name(name: str) -> str:
+    guessed, _ = mimetypes.guess_type(name, strict=False)
+    return guessed or "application/octet-stream"
+
+
+def tenant_dir(settings: Settings, tenant_id: int) -> Path:
+    return settings.data_dir / "media" / str(int(tenant_id))
+
+
+def media_url(settings: Settings, name: str) -> str:
+    return f"{settings.base_url}{ROUTE}{name}"
+
+
+def local_name_for_url(settings: Settings, url: str) -> str | None:
+    """The file name if ``url`` is one of this gateway's own media URLs, else ``None``."""
+    prefix = f"{settings.base_url}{ROUTE}"
+    if url.startswith(prefix):
+        name = url[len(prefix) :].split("?", 1)[0]
+        return name if NAME_RE.match(name) else None
+    parsed = urlparse(url)
+    own = urlparse(settings.base_url)
+    if parsed.netloc == own.netloc and parsed.path.startswith(ROUTE):
+        name = parsed.path[len(ROUTE) :]
+        return name if NAME_RE.match(name) else None
+    return None
+
+
+def path_of(settings: Settings, tenant_id: int, name: str) -> Path | None:
+    """The file for ``name`` in the tenant's directory, if the name is valid and the file exists."""
+    if not NAME_RE.match(name):
+        return None
+    path = tenant_dir(settings, tenant_id) / name
+    return path if path.is_file() else None
+
+
+def _write(directory: Path, name: str, content: bytes) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    tmp = directory / f".{name}.part"
+    tmp.write_bytes(content)
+    tmp.replace(path)
+    return path
+
+
+async def store(
+    settings: Settings, tenant_id: int, content: bytes, mime_type: str | None, filename: str | None = None
+) -> StoredMedia:
+    """Write ``content`` under a fresh name (atomically: a reader never sees half a file)."""
+    mime = base_mime(mime_type)
+    name = secrets.token_hex(16) + extension_for(mime, filename)
+    path = await asyncio.to_thread(_write, tenant_dir(settings, tenant_id), name, content)
+    return StoredMedia(
+        name=name, path=path, mime_type=mime, size=len(content), sha256=hashlib.sha256(content).hexdigest()
+    )
+
+
+async def read(settings: Settings, tenant_id: int, name: str) -> bytes | None:
+    path = path_of(settings, tenant_id, name)
+    if path is None:
+        return None
+    return await asyncio.to_thread(path.read_bytes)
