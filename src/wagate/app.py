@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from wagate import __version__
 from wagate.api import health
+from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
 from wagate.api.v1 import channels, contacts, messages, phones
 from wagate.channels.registry import ChannelRegistry, default_registry
@@ -96,5 +97,8 @@ def create_app(
     install_error_handlers(app)
     for router in (health.router, messages.router, contacts.router, channels.router, phones.router):
         app.include_router(router)
+    # The compatibility doors of CONTRACT §5 are core doors: every node answers them.
+    app.include_router(wamm.router)
+    app.include_router(devino.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
