@@ -11,7 +11,7 @@ from wagate.domain.statuses import Status
 from wagate.services.inbound import record_inbound
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos.messages import apply_status
-from wagate.store.tables import messages
+from wagate.store.tables import messages, tenants
 
 pytestmark = pytest.mark.asyncio
 
@@ -464,3 +464,17 @@ async def test_a_crm_migrates_by_changing_base_url_and_token(compat: Compat) -> 
     deleted = await client.get(base.format(method="contact_delete") + "?phone=79001234567")
     assert deleted.json() == {"err": 0, "result": "delete"}
     assert (await stored(compat, 1)).payload == {"text": "Hello\nWorld 👍"}
+
+
+async def test_dates_follow_the_tenants_timezone_setting(compat_sqlite: Compat) -> None:
+    await compat_sqlite.rt.db.write(
+        lambda conn: conn.execute(sa.update(tenants).values(settings={"timezone": "Asia/Yekaterinburg"}))
+    )
+    await compat_sqlite.api2("msg_to", phone="79001234567", text="x")
+    record = (await compat_sqlite.api2("msg_get_last", col="1")).json()["msg_data"][0]
+    assert record["date_ins"] == "2026-01-24 21:52:00"  # UTC+5
+
+
+async def test_the_openapi_document_lists_the_eight_methods(compat_sqlite: Compat) -> None:
+    paths = (await compat_sqlite.client.get("/openapi.json")).json()["paths"]
+    assert sorted(p for p in paths if p.startswith("/api2/")) == sorted(f"/api2/{m}/{{token}}/" for m in METHODS)
