@@ -62,6 +62,12 @@ async def test_msg_to_turns_percent_0a_into_newlines(compat_sqlite: Compat) -> N
     assert (await stored(compat_sqlite, 1)).payload == {"text": "line 1\nline 2"}
 
 
+async def test_msg_to_understands_an_unencoded_plus_in_the_phone(compat_sqlite: Compat) -> None:
+    response = await compat_sqlite.client.get(f"/api2/msg_to/{compat_sqlite.token}/?phone=+44 20 7946 0958&text=x")
+    assert response.json() == {"err": 0, "msg_id": 1}
+    assert (await stored(compat_sqlite, 1)).phone == "442079460958"
+
+
 async def test_msg_to_replaces_emoji_codes_as_in_the_seed_table(compat_sqlite: Compat) -> None:
     await compat_sqlite.api2("msg_to", phone="79001234567", text=":sm01: hi :sm17::sm21: :sm22: :sm99:")
     assert (await stored(compat_sqlite, 1)).payload == {"text": "🤗 hi 💐📺 :sm22: :sm99:"}

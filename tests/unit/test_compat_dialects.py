@@ -256,3 +256,8 @@ def test_mime_is_guessed_from_the_url_path_only() -> None:
 )
 def test_media_class_follows_the_seed_table(mime: str | None, kind: MessageType) -> None:
     assert media_class(mime) == kind
+
+
+def test_a_malformed_text_is_one_reason_not_two() -> None:
+    _draft, reasons = dv.parse_item({"from": "a", "to": "79034567890", "text": 5}, "RU")
+    assert reasons == [dv.Reason(dv.INVALID, "text")]

@@ -352,7 +352,7 @@ def parse_item(item: Any, region: str) -> tuple[OutboundDraft | None, list[Reaso
         else:
             params = parsed
 
-    if template_id is None and _blank(text) and content_url is None:
+    if _blank(item.get("text")) and content_url is None and item.get("templateId") is None:
         reasons.append(Reason(NOT_NULL, ""))
     if template_id is not None and content_url is not None:
         reasons.append(Reason(INVALID, "contentUrl"))  # a template with a media header: not supported
