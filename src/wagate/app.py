@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from wagate import __version__
 from wagate.api import health
+from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import IngestFastPath
 from wagate.api.v1 import channels, contacts, media, messages, phones, receipts
@@ -99,6 +100,9 @@ def create_app(
         app.include_router(router)
     app.include_router(media.router)
     app.include_router(receipts.router)
+    # The compatibility doors of CONTRACT §5 are core doors: every node answers them.
+    app.include_router(wamm.router)
+    app.include_router(devino.router)
     app.add_middleware(IngestFastPath)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

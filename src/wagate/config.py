@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(default=None, description="JSON logs; default: when stderr is not a TTY.")
     log_level: str = "INFO"
     sqlite_synchronous: str = Field(default="FULL", pattern="^(FULL|NORMAL|EXTRA)$")
+    compat_timezone: str = Field(
+        default="Europe/Moscow",
+        description="Zone of the dates the WAMM-style API writes (YYYY-MM-DD HH:MM:SS); a tenant's settings.timezone wins.",
+    )
 
     @property
     def base_url(self) -> str:

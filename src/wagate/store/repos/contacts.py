@@ -44,6 +44,18 @@ def get_contact(conn: Connection, tenant_id: int, phone: str) -> Any | None:
     return conn.execute(sa.select(contacts).where(contacts.c.tenant_id == tenant_id, contacts.c.phone == phone)).first()
 
 
+def contact_names(conn: Connection, tenant_id: int, phones: list[str]) -> dict[str, str]:
+    """Phone → name for those of ``phones`` that have a named contact (one query for a page of messages)."""
+    if not phones:
+        return {}
+    rows = conn.execute(
+        sa.select(contacts.c.phone, contacts.c.name).where(
+            contacts.c.tenant_id == tenant_id, contacts.c.phone.in_(sorted(set(phones))), contacts.c.name.is_not(None)
+        )
+    )
+    return {r.phone: r.name for r in rows}
+
+
 def delete_contact(conn: Connection, tenant_id: int, phone: str) -> bool:
     result = conn.execute(contacts.delete().where(contacts.c.tenant_id == tenant_id, contacts.c.phone == phone))
     return bool(result.rowcount)
