@@ -60,7 +60,7 @@ def outbound_row(
 def status_event_payload(row: Any, channel_name: str, old: Status | None, reason: str | None) -> dict[str, Any]:
     """The body of a ``message.status`` / ``message.received`` event (the native webhook format)."""
     error = {"code": row.error_code, "message": row.error_message} if row.error_code else None
-    return {
+    event: dict[str, Any] = {
         "message_id": row.id,
         "direction": row.direction,
         "channel": channel_name,
@@ -78,6 +78,10 @@ def status_event_payload(row: Any, channel_name: str, old: Status | None, reason
         "type": row.type,
         "at": row.updated_at.isoformat(),
     }
+    if row.direction == Direction.IN.value:
+        # What the client wrote (text, media, location, contacts …): receivers need it, not just a status.
+        event["content"] = row.payload
+    return event
 
 
 def insert_outbound(
