@@ -16,13 +16,16 @@ from fastapi import FastAPI
 from wagate import __version__
 from wagate.api import health
 from wagate.api.errors import install_error_handlers
-from wagate.api.v1 import channels, contacts, messages, phones
+from wagate.api.v1 import channels, consents, contacts, links, messages, phones, templates
+from wagate.api.v1 import policy as policy_api
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock, SystemClock
 from wagate.config import Settings
 from wagate.dispatch.dispatcher import Dispatcher
 from wagate.observability.metrics import Metrics, MetricsMiddleware
+from wagate.optin import routes as optin
 from wagate.runtime import Runtime
+from wagate.services import policy
 from wagate.services.bootstrap import bootstrap
 from wagate.store.database import Database
 from wagate.store.migrate import migrate_async
@@ -53,6 +56,7 @@ def create_app(
         rt = Runtime(settings=settings, db=db, clock=clock or SystemClock(), registry=registry or default_registry())
         rt.extras["metrics"] = metrics
         rt.extras["metrics_registry"] = metrics.registry
+        policy.install(rt)
         app.state.runtime = rt
         result = await bootstrap(rt)
         app.state.bootstrap = result
@@ -95,6 +99,8 @@ def create_app(
     )
     install_error_handlers(app)
     for router in (health.router, messages.router, contacts.router, channels.router, phones.router):
+        app.include_router(router)
+    for router in (templates.router, consents.router, policy_api.router, links.router, optin.router):
         app.include_router(router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -80,25 +80,32 @@ def status_event_payload(row: Any, channel_name: str, old: Status | None, reason
 
 
 def insert_outbound(
-    conn: Connection, rows: list[dict[str, Any]], channel_names: dict[int, str], now: datetime
+    conn: Connection,
+    rows: list[dict[str, Any]],
+    channel_names: dict[int, str],
+    now: datetime,
+    reasons: list[str] | None = None,
 ) -> list[int]:
     """Insert queued messages with their first history row and event. Returns the new ids in order.
 
+    ``reasons`` (one per row, default "accepted") is the first history row's reason, e.g. a
+    policy warning the message was accepted with.
     Bulk statements (``insertmanyvalues`` with ordered RETURNING) keep a batch of 1000 cheap.
     """
     if not rows:
         return []
     result = conn.execute(messages.insert().returning(messages.c.id, sort_by_parameter_order=True), rows)
     ids = [int(r[0]) for r in result]
+    why = reasons or ["accepted"] * len(ids)
     conn.execute(
         message_status_history.insert(),
         [
-            {"message_id": mid, "status": Status.QUEUED.value, "applied": True, "reason": "accepted", "at": now}
-            for mid in ids
+            {"message_id": mid, "status": Status.QUEUED.value, "applied": True, "reason": reason, "at": now}
+            for mid, reason in zip(ids, why, strict=True)
         ],
     )
     event_rows = []
-    for mid, values in zip(ids, rows, strict=True):
+    for mid, values, reason in zip(ids, rows, why, strict=True):
         row = _AttrRow(
             {**values, "id": mid, "error_code": None, "error_message": None, "provider_id": None, "updated_at": now}
         )
@@ -108,7 +115,7 @@ def insert_outbound(
                 "type": "message.status",
                 "message_id": mid,
                 "created_at": now,
-                "payload": status_event_payload(row, channel_names[values["channel_id"]], None, "accepted"),
+                "payload": status_event_payload(row, channel_names[values["channel_id"]], None, reason),
             }
         )
     conn.execute(events.insert(), event_rows)
