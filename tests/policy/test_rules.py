@@ -258,3 +258,28 @@ async def test_every_refusal_is_recorded_with_its_reason_and_door(gw: Gateway, d
     assert listing[0]["error"]["code"] == "outside_service_window"
     assert listing[0]["phone"] == PHONE
     assert 'code="outside_service_window"' in (await gw.client.get("/metrics")).text
+
+
+# ---------------------------------------------------------------- a dry run (campaigns)
+
+
+async def test_preview_judges_without_storing_or_charging(gw: Gateway) -> None:
+    from wagate.domain.messages import OutboundDraft
+    from wagate.services.policy import Preview, preview_messages
+
+    await gw.template()
+    await gw.consent(PHONE, "utility")
+    await gw.client.patch("/v1/policy", json={"daily_cap": 1})
+    drafts = [
+        OutboundDraft(
+            to=PHONE, type="template", template={"name": "order_ready", "language": "ru", "params": ["1", "2"]}
+        ),
+        OutboundDraft(to="79001234568", text="hi"),
+        OutboundDraft(to="12", text="hi"),
+    ]
+    first, second, third = await preview_messages(gw.rt, await gw.tenant(), drafts)
+    assert isinstance(first, Preview) and first.payload["text"] == "Заказ 1 готов, *забрать* до 2"
+    assert getattr(second, "code", None) == "outside_service_window"
+    assert getattr(third, "field", None) == "to"
+    assert await stored(gw) == 0 and await refusal_codes(gw) == []
+    assert (await gw.client.get("/v1/policy")).json()["usage"]["messages_today"] == 0

@@ -32,18 +32,17 @@ from wagate.channels.base import OutgoingMessage
 from wagate.dispatch.dispatcher import send_guards
 from wagate.domain.consent import confirmation_for, match_optout_keyword
 from wagate.domain.limits import counts_toward_cap, day_of
-from wagate.domain.messages import MessageType, OutboundMessage
+from wagate.domain.messages import MessageType, OutboundDraft, OutboundMessage, validate_outbound
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import Candidate, ChannelPolicy, Decision, Facts, TenantPolicy, evaluate, update_tenant_policy
 from wagate.domain.window import window_at
-from wagate.errors import SendError
+from wagate.errors import PolicyError, SendError, WagateError
 from wagate.runtime import Runtime
 from wagate.services.inbound import inbound_hooks
 from wagate.store.repos import consents as consent_repo
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos import policy as repo
 from wagate.store.repos import templates as template_repo
-from wagate.store.repos import tenants as tenant_repo
 from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.tenants import Tenant
 
@@ -175,6 +174,49 @@ def observe(rt: Runtime, judged: list[tuple[Pending, Decision]]) -> None:
             counter.labels("refused", decision.error.code, item.message.origin).inc()
         for warning in decision.warnings:
             counter.labels("warned", warning.code, item.message.origin).inc()
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a message would become if sent now: its rendered payload and any warnings."""
+
+    message: OutboundMessage
+    channel: str
+    payload: dict[str, Any]
+    warnings: tuple[PolicyError, ...] = ()
+
+
+async def preview_messages(rt: Runtime, tenant: Tenant, drafts: list[OutboundDraft]) -> list[Preview | WagateError]:
+    """Judge drafts without storing or charging anything (a campaign's dry run).
+
+    The answer is what acceptance would decide at this moment; caps and tiers are read, not
+    taken, so a later real send can still meet a limit that others used up meanwhile.
+    """
+    from wagate.services.messages import resolve_channel
+
+    slots: list[Pending | WagateError] = []
+    now = rt.clock.now()
+    for draft in drafts:
+        try:
+            message = validate_outbound(draft, tenant.default_region)
+            channel = await resolve_channel(rt, tenant, message.channel)
+        except WagateError as exc:
+            slots.append(exc)
+            continue
+        slots.append(Pending(message, channel, {}))
+    pending = [s for s in slots if isinstance(s, Pending)]
+    decisions = iter(await rt.db.read(lambda c: judge(c, tenant, pending, now, lock=False)))
+    out: list[Preview | WagateError] = []
+    for slot in slots:
+        if not isinstance(slot, Pending):
+            out.append(slot)
+            continue
+        decision = next(decisions)
+        if decision.error is not None:
+            out.append(decision.error)
+        else:
+            out.append(Preview(slot.message, slot.channel.name, decision.payload, decision.warnings))
+    return out
 
 
 # ---------------------------------------------------------------- reacting to inbound messages and sends
@@ -335,7 +377,3 @@ def refusal_json(row: Any) -> dict[str, Any]:
         "message_id": row.message_id,
         "at": row.at.isoformat(),
     }
-
-
-def tenant_by_name(conn: Connection, name: str) -> Tenant | None:
-    return tenant_repo.get_tenant_by_name(conn, name)
