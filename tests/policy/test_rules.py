@@ -3,6 +3,8 @@ as a compatibility door calls it, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import sqlalchemy as sa
 
@@ -283,3 +285,13 @@ async def test_preview_judges_without_storing_or_charging(gw: Gateway) -> None:
     assert getattr(third, "field", None) == "to"
     assert await stored(gw) == 0 and await refusal_codes(gw) == []
     assert (await gw.client.get("/v1/policy")).json()["usage"]["messages_today"] == 0
+
+
+async def test_concurrent_requests_cannot_overshoot_the_daily_cap(gw: Gateway) -> None:
+    await gw.set_policy(service_window=False, consent="off", duplicate_window_s=0)
+    await gw.client.patch("/v1/policy", json={"daily_cap": 5})
+    answers = await asyncio.gather(
+        *(gw.client.post("/v1/messages", json={"to": PHONE, "text": f"m{i}"}) for i in range(20))
+    )
+    assert sorted(r.status_code for r in answers) == [202] * 5 + [422] * 15
+    assert await stored(gw) == 5

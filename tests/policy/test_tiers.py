@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.policy.conftest import Door, Gateway
@@ -89,3 +91,13 @@ async def test_messaging_limit_must_be_a_meta_tier(gw: Gateway) -> None:
     response = await gw.client.patch("/v1/channels/main", json={"policy": {"messaging_limit": 300}})
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "policy.messaging_limit"
+
+
+async def test_concurrent_requests_cannot_overshoot_the_tier(gw: Gateway) -> None:
+    await setup(gw)
+    assert await send_batch(gw, [phone(i) for i in range(240)]) == [None] * 240
+    answers = await asyncio.gather(
+        *(gw.client.post("/v1/messages", json=template_to(phone(1000 + i))) for i in range(30))
+    )
+    assert sorted(r.status_code for r in answers) == [202] * 10 + [422] * 20
+    assert (await gw.client.get("/v1/policy")).json()["usage"]["tiers"]["main"]["reached_24h"] == 250

@@ -102,7 +102,8 @@ async def accept_messages(
                 return int(previous.status_code), previous.response
         # The policy layer (services.policy) judges every message of every door here, in the
         # transaction that stores them, so what it counted is exactly what is committed.
-        decisions = policy.judge(conn, tenant, pending, now)
+        judgement = policy.judge(conn, tenant, pending, now)
+        decisions = judgement.decisions
         allowed = [(p, d) for p, d in zip(pending, decisions, strict=True) if d.allowed]
         for item, decision in allowed:
             item.values["payload"] = decision.payload
@@ -115,7 +116,7 @@ async def accept_messages(
         )
         stored = iter(ids)
         message_ids = [next(stored) if d.allowed else None for d in decisions]
-        policy.record(conn, tenant, pending, decisions, message_ids, now)
+        policy.record(conn, tenant, pending, judgement, message_ids, now)
         judged[:] = list(zip(pending, decisions, strict=True))
         verdicts = iter(zip(decisions, message_ids, strict=True))
         final: list[Outcome] = []

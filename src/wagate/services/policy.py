@@ -35,7 +35,7 @@ from wagate.domain.limits import counts_toward_cap, day_of
 from wagate.domain.messages import MessageType, OutboundDraft, OutboundMessage, validate_outbound
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import Candidate, ChannelPolicy, Decision, Facts, TenantPolicy, evaluate, update_tenant_policy
-from wagate.domain.window import window_at
+from wagate.domain.window import WINDOW, window_at
 from wagate.errors import PolicyError, SendError, WagateError
 from wagate.runtime import Runtime
 from wagate.services.inbound import inbound_hooks
@@ -70,6 +70,14 @@ def candidate_of(item: Pending) -> Candidate:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The decisions for a batch, and how many new clients each tier group reached."""
+
+    decisions: list[Decision]
+    tier_added: dict[str, int]
+
+
 def gather(
     conn: Connection, tenant: Tenant, candidates: list[Candidate], settings: TenantPolicy, now: datetime, *, lock: bool
 ) -> Facts:
@@ -79,15 +87,18 @@ def gather(
     if names:
         facts.templates = template_repo.templates_for_send(conn, tenant.id, names, {c.channel for c in candidates})
     pairs = {(c.channel_id, c.phone) for c in candidates if c.policy.needs_window}
-    if pairs:
-        facts.last_inbound = repo.last_inbound(conn, tenant.id, pairs)
+    longest = max((c.policy.duplicate_window_s for c in candidates), default=0)
+    facts.last_inbound, facts.recent = repo.activity(
+        conn,
+        tenant.id,
+        window_pairs=pairs,
+        window_since=now - WINDOW if pairs else None,
+        duplicate_phones={c.phone for c in candidates if c.policy.duplicate_window_s},
+        duplicate_since=now - timedelta(seconds=longest) if longest else None,
+    )
     consent_phones = {c.phone for c in candidates if c.policy.consent != "off"}
     if consent_phones:
         facts.consents = consent_repo.states(conn, tenant.id, consent_phones)
-    longest = max((c.policy.duplicate_window_s for c in candidates), default=0)
-    if longest:
-        phones = {c.phone for c in candidates if c.policy.duplicate_window_s}
-        facts.recent = repo.recent_outbound(conn, tenant.id, phones, now - timedelta(seconds=longest))
     if settings.daily_cap is not None and any(counts_toward_cap(c.origin) for c in candidates):
         day, start, end = day_of(now, settings.timezone)
         facts.daily_used = repo.daily_used(conn, tenant.id, day, start, end, now, lock=lock)
@@ -103,15 +114,16 @@ def gather(
     return facts
 
 
-def judge(
-    conn: Connection, tenant: Tenant, pending: list[Pending], now: datetime, *, lock: bool = True
-) -> list[Decision]:
+def judge(conn: Connection, tenant: Tenant, pending: list[Pending], now: datetime, *, lock: bool = True) -> Judgement:
     """One decision per pending message, in order. Allowed template messages get their rendered payload."""
     if not pending:
-        return []
+        return Judgement([], {})
     settings = TenantPolicy.of(tenant.settings)
     candidates = [candidate_of(p) for p in pending]
-    return evaluate(candidates, gather(conn, tenant, candidates, settings, now, lock=lock), settings, now)
+    facts = gather(conn, tenant, candidates, settings, now, lock=lock)
+    before = {group: tier.count for group, tier in facts.tiers.items()}
+    decisions = evaluate(candidates, facts, settings, now)
+    return Judgement(decisions, {group: facts.tiers[group].count - count for group, count in before.items()})
 
 
 def accept_reason(decision: Decision) -> str:
@@ -126,11 +138,12 @@ def record(
     conn: Connection,
     tenant: Tenant,
     pending: list[Pending],
-    decisions: list[Decision],
+    judgement: Judgement,
     message_ids: list[int | None],
     now: datetime,
 ) -> None:
     """Write what the decisions leave: refusal/warning rows, the daily counter, tier reach."""
+    decisions = judgement.decisions
     rows: list[dict[str, Any]] = []
     capped = 0
     reach: dict[str, list[str]] = {}
@@ -161,7 +174,7 @@ def record(
     if capped and settings.daily_cap is not None:
         repo.add_daily(conn, tenant.id, day_of(now, settings.timezone)[0], capped, now)
     for group, phones in sorted(reach.items()):
-        repo.record_reach(conn, tenant.id, group, phones, now)
+        repo.record_reach(conn, tenant.id, group, phones, judgement.tier_added.get(group, 0), now)
 
 
 def observe(rt: Runtime, judged: list[tuple[Pending, Decision]]) -> None:
@@ -205,7 +218,8 @@ async def preview_messages(rt: Runtime, tenant: Tenant, drafts: list[OutboundDra
             continue
         slots.append(Pending(message, channel, {}))
     pending = [s for s in slots if isinstance(s, Pending)]
-    decisions = iter(await rt.db.read(lambda c: judge(c, tenant, pending, now, lock=False)))
+    judgement = await rt.db.read(lambda c: judge(c, tenant, pending, now, lock=False))
+    decisions = iter(judgement.decisions)
     out: list[Preview | WagateError] = []
     for slot in slots:
         if not isinstance(slot, Pending):

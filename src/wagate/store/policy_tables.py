@@ -7,7 +7,8 @@
   with a warning ('warned'), with the door it came through.
 * ``policy_daily_counts`` — the tenant's daily cap counter, kept only while a cap is set.
 * ``tier_reach`` — unique clients reached by business-initiated templates per limit group,
-  with the last time; rows older than 24 h are pruned as the group is checked.
+  with the last time; rows older than 24 h are pruned as the group is checked, and
+  ``tier_counts`` keeps their number, so a check costs the same at 250 and at 100,000.
 """
 
 from __future__ import annotations
@@ -109,4 +110,13 @@ tier_reach = sa.Table(
     sa.Column("phone", sa.String(16), primary_key=True),
     sa.Column("reached_at", UTCDateTime(), nullable=False),
     sa.Index("ix_tier_reach_group", "tenant_id", "limit_group", "reached_at"),
+)
+
+tier_counts = sa.Table(
+    "tier_counts",
+    metadata,
+    sa.Column("tenant_id", BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("limit_group", sa.String(64), primary_key=True),
+    sa.Column("reached", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
 )

@@ -21,15 +21,20 @@ def get_consent(conn: Connection, tenant_id: int, phone: str) -> Any | None:
     return conn.execute(sa.select(consents).where(consents.c.tenant_id == tenant_id, consents.c.phone == phone)).first()
 
 
+_STATES = sa.select(
+    consents.c.phone, consents.c.status, consents.c.scopes, consents.c.source, consents.c.updated_at
+).where(
+    consents.c.tenant_id == sa.bindparam("b_tenant_id"),
+    consents.c.phone.in_(sa.bindparam("b_phones", expanding=True)),
+)
+
+
 def states(conn: Connection, tenant_id: int, phones: Iterable[str]) -> dict[str, ConsentState]:
+    """The consent of each phone that has one (the accept path asks this for every batch)."""
     wanted = sorted(set(phones))
     out: dict[str, ConsentState] = {}
     for start in range(0, len(wanted), CHUNK):
-        rows = conn.execute(
-            sa.select(
-                consents.c.phone, consents.c.status, consents.c.scopes, consents.c.source, consents.c.updated_at
-            ).where(consents.c.tenant_id == tenant_id, consents.c.phone.in_(wanted[start : start + CHUNK]))
-        )
+        rows = conn.execute(_STATES, {"b_tenant_id": tenant_id, "b_phones": wanted[start : start + CHUNK]})
         for r in rows:
             out[r.phone] = ConsentState(
                 status=r.status, scopes=tuple(r.scopes or ()), source=r.source, updated_at=r.updated_at

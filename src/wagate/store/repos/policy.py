@@ -3,13 +3,12 @@
 Read inside the accept transaction, so what a batch sees is what it commits against:
 the last inbound message per (channel, phone), recent outbound messages for the duplicate
 guard, the tenant's daily counter and the tier counts. On PostgreSQL the counters are
-locked for the transaction (row lock, advisory lock) so two concurrent requests cannot
-both take the last unit of a cap; SQLite's single writer serialises them anyway.
+locked for the transaction (``FOR UPDATE`` on the counter rows) so two concurrent requests
+cannot both take the last unit of a cap; SQLite's single writer serialises them anyway.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +21,7 @@ from wagate.domain.limits import TIER_WINDOW, UNCAPPED_ORIGINS, content_key
 from wagate.domain.messages import Direction
 from wagate.domain.policy import TierState
 from wagate.domain.statuses import Status
-from wagate.store.policy_tables import policy_daily_counts, policy_refusals, tier_reach
+from wagate.store.policy_tables import policy_daily_counts, policy_refusals, tier_counts, tier_reach
 from wagate.store.tables import messages, tenants
 
 CHUNK = 500
@@ -48,6 +47,62 @@ def _aware(value: Any) -> datetime | None:
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
     return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+# Statements on the accept path are built once with bind parameters: building and keying a
+# Core statement per call costs more than running it on SQLite (see docs/performance.md).
+_b = sa.bindparam
+_ACTIVITY = sa.select(
+    messages.c.channel_id,
+    messages.c.phone,
+    messages.c.direction,
+    messages.c.type,
+    messages.c.payload,
+    messages.c.status,
+    messages.c.created_at,
+).where(
+    messages.c.tenant_id == _b("b_tenant_id"),
+    messages.c.phone.in_(_b("b_phones", expanding=True)),
+    messages.c.created_at > _b("b_since", type_=messages.c.created_at.type),
+)
+_DAY = (policy_daily_counts.c.tenant_id == _b("b_tenant_id"), policy_daily_counts.c.day == _b("b_day"))
+_DAILY_COUNT = sa.select(policy_daily_counts.c.count).where(*_DAY)
+_DAILY_COUNT_LOCKED = _DAILY_COUNT.with_for_update()
+_DAILY_ADD = (
+    policy_daily_counts.update()
+    .where(*_DAY)
+    .values(
+        count=policy_daily_counts.c.count + _b("b_amount"),
+        updated_at=_b("b_now", type_=policy_daily_counts.c.updated_at.type),
+    )
+)
+_GROUP_COUNTER = (tier_counts.c.tenant_id == _b("b_tenant_id"), tier_counts.c.limit_group == _b("b_group"))
+_TIER_COUNT = sa.select(tier_counts.c.reached).where(*_GROUP_COUNTER)
+_TIER_COUNT_LOCKED = _TIER_COUNT.with_for_update()
+_TIER_ADD = (
+    tier_counts.update()
+    .where(*_GROUP_COUNTER)
+    .values(reached=tier_counts.c.reached + _b("b_amount"), updated_at=_b("b_now", type_=tier_counts.c.updated_at.type))
+)
+_GROUP = (tier_reach.c.tenant_id == _b("b_tenant_id"), tier_reach.c.limit_group == _b("b_group"))
+_CUTOFF = _b("b_cutoff", type_=tier_reach.c.reached_at.type)
+_TIER_PRUNE = tier_reach.delete().where(*_GROUP, tier_reach.c.reached_at <= _CUTOFF)
+_TIER_EXPIRED = sa.select(sa.func.count()).select_from(tier_reach).where(*_GROUP, tier_reach.c.reached_at <= _CUTOFF)
+_TIER_REACHED = sa.select(tier_reach.c.phone).where(
+    *_GROUP, tier_reach.c.phone.in_(_b("b_phones", expanding=True)), tier_reach.c.reached_at > _CUTOFF
+)
+_REACH_UPSERT: dict[str, Any] = {}
+
+
+def _reach_upsert(conn: Connection) -> Any:
+    stmt = _REACH_UPSERT.get(conn.dialect.name)
+    if stmt is None:
+        insert = _insert(conn, tier_reach)
+        stmt = insert.on_conflict_do_update(
+            index_elements=["tenant_id", "limit_group", "phone"], set_={"reached_at": insert.excluded.reached_at}
+        )
+        _REACH_UPSERT[conn.dialect.name] = stmt
+    return stmt
 
 
 # ---------------------------------------------------------------- the service window
@@ -81,27 +136,46 @@ def last_inbound_one(conn: Connection, tenant_id: int, channel_id: int, phone: s
     return last_inbound(conn, tenant_id, {(channel_id, phone)}).get((channel_id, phone))
 
 
-# ---------------------------------------------------------------- duplicates
+# ---------------------------------------------------------------- window and duplicates in one read
 
 
-def recent_outbound(
-    conn: Connection, tenant_id: int, phones: Iterable[str], since: datetime
-) -> dict[str, list[tuple[str, datetime]]]:
-    """Content keys of the outbound messages per phone since ``since`` (not failed/cancelled/expired)."""
-    out: dict[str, list[tuple[str, datetime]]] = {}
+def activity(
+    conn: Connection,
+    tenant_id: int,
+    *,
+    window_pairs: set[tuple[int, str]],
+    window_since: datetime | None,
+    duplicate_phones: set[str],
+    duplicate_since: datetime | None,
+) -> tuple[dict[tuple[int, str], datetime], dict[str, list[tuple[str, datetime]]]]:
+    """One pass over the recent messages of a batch's phones, for both the window and the duplicate guard.
+
+    Returns the newest inbound time per ``(channel_id, phone)`` (only within ``window_since``:
+    an older one means a closed window anyway) and the content keys of outbound messages per
+    phone since ``duplicate_since`` (failed, cancelled and expired ones excluded).
+    """
+    last: dict[tuple[int, str], datetime] = {}
+    recent: dict[str, list[tuple[str, datetime]]] = {}
+    bounds = [b for b in (window_since, duplicate_since) if b is not None]
+    phones = {p for _, p in window_pairs} | duplicate_phones
+    if not bounds or not phones:
+        return last, recent
     for chunk in _chunks(phones):
-        rows = conn.execute(
-            sa.select(messages.c.phone, messages.c.type, messages.c.payload, messages.c.created_at).where(
-                messages.c.tenant_id == tenant_id,
-                messages.c.phone.in_(chunk),
-                messages.c.direction == Direction.OUT.value,
-                messages.c.created_at > since,
-                messages.c.status.not_in(NOT_DELIVERED),
-            )
-        )
+        rows = conn.execute(_ACTIVITY, {"b_tenant_id": tenant_id, "b_phones": chunk, "b_since": min(bounds)})
         for r in rows:
-            out.setdefault(r.phone, []).append((content_key(r.type, r.payload or {}), r.created_at))
-    return out
+            if r.direction == Direction.IN.value:
+                key = (r.channel_id, r.phone)
+                fresh = window_since is not None and key in window_pairs and r.created_at > window_since
+                if fresh and (key not in last or r.created_at > last[key]):
+                    last[key] = r.created_at
+            elif (
+                duplicate_since is not None
+                and r.phone in duplicate_phones
+                and r.created_at > duplicate_since
+                and r.status not in NOT_DELIVERED
+            ):
+                recent.setdefault(r.phone, []).append((content_key(r.type, r.payload or {}), r.created_at))
+    return last, recent
 
 
 # ---------------------------------------------------------------- the daily cap
@@ -115,12 +189,9 @@ def daily_used(
     The counter exists only while a cap is set; its first use of the day counts the
     messages already accepted today, so setting a cap mid-day starts from the truth.
     """
-    query = sa.select(policy_daily_counts.c.count).where(
-        policy_daily_counts.c.tenant_id == tenant_id, policy_daily_counts.c.day == day
-    )
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    value = conn.execute(query).scalar()
+    query = _DAILY_COUNT_LOCKED if lock and conn.dialect.name == "postgresql" else _DAILY_COUNT
+    key = {"b_tenant_id": tenant_id, "b_day": day}
+    value = conn.execute(query, key).scalar()
     if value is not None:
         return int(value)
     initial = conn.execute(
@@ -141,17 +212,13 @@ def daily_used(
         .values(tenant_id=tenant_id, day=day, count=int(initial), updated_at=now)
         .on_conflict_do_nothing()
     )
-    again = conn.execute(query).scalar()
+    again = conn.execute(query, key).scalar()
     return int(again if again is not None else initial)
 
 
 def add_daily(conn: Connection, tenant_id: int, day: str, amount: int, now: datetime) -> None:
     if amount:
-        conn.execute(
-            policy_daily_counts.update()
-            .where(policy_daily_counts.c.tenant_id == tenant_id, policy_daily_counts.c.day == day)
-            .values(count=policy_daily_counts.c.count + amount, updated_at=now)
-        )
+        conn.execute(_DAILY_ADD, {"b_tenant_id": tenant_id, "b_day": day, "b_amount": amount, "b_now": now})
 
 
 def forget_daily(conn: Connection, tenant_id: int) -> None:
@@ -162,45 +229,55 @@ def forget_daily(conn: Connection, tenant_id: int) -> None:
 # ---------------------------------------------------------------- messaging tiers
 
 
+def _tier_count(conn: Connection, key: dict[str, Any], lock: bool) -> int | None:
+    query = _TIER_COUNT_LOCKED if lock and conn.dialect.name == "postgresql" else _TIER_COUNT
+    value = conn.execute(query, key).scalar()
+    return None if value is None else int(value)
+
+
 def tier_state(
     conn: Connection, tenant_id: int, group: str, limit: int, phones: Iterable[str], now: datetime, *, lock: bool = True
 ) -> TierState:
-    """Unique clients reached in the rolling 24 h of ``group``, and which of ``phones`` are among them."""
-    if lock and conn.dialect.name == "postgresql":
-        key = zlib.crc32(f"wagate-tier:{tenant_id}:{group}".encode())
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-    where = (
-        tier_reach.c.tenant_id == tenant_id,
-        tier_reach.c.limit_group == group,
-        tier_reach.c.reached_at > now - TIER_WINDOW,
-    )
-    count = int(conn.execute(sa.select(sa.func.count()).select_from(tier_reach).where(*where)).scalar_one())
+    """Unique clients reached in the rolling 24 h of ``group``, and which of ``phones`` are among them.
+
+    With ``lock`` (a real acceptance) the group's counter row is locked for the transaction on
+    PostgreSQL and clients that left the window are pruned from it; without (a preview) nothing
+    is written. The counter makes the check O(1) in the size of the tier.
+    """
+    key: dict[str, Any] = {"b_tenant_id": tenant_id, "b_group": group}
+    cutoff = now - TIER_WINDOW
+    count = _tier_count(conn, key, lock)
+    if lock:
+        if count is None:
+            conn.execute(
+                _insert(conn, tier_counts)
+                .values(tenant_id=tenant_id, limit_group=group, reached=0, updated_at=now)
+                .on_conflict_do_nothing()
+            )
+            count = _tier_count(conn, key, lock) or 0
+        expired = int(conn.execute(_TIER_PRUNE, {**key, "b_cutoff": cutoff}).rowcount)
+        if expired:
+            conn.execute(_TIER_ADD, {**key, "b_amount": -expired, "b_now": now})
+            count -= expired
+    else:
+        count = (count or 0) - int(conn.execute(_TIER_EXPIRED, {**key, "b_cutoff": cutoff}).scalar_one())
     reached: set[str] = set()
     for chunk in _chunks(phones):
-        found = conn.execute(sa.select(tier_reach.c.phone).where(*where, tier_reach.c.phone.in_(chunk)))
+        found = conn.execute(_TIER_REACHED, {**key, "b_phones": chunk, "b_cutoff": cutoff})
         reached.update(r.phone for r in found)
     return TierState(limit=limit, count=count, reached=reached)
 
 
-def record_reach(conn: Connection, tenant_id: int, group: str, phones: Iterable[str], now: datetime) -> None:
-    """Remember that these clients were reached now; forget those reached more than 24 h ago."""
-    conn.execute(
-        tier_reach.delete().where(
-            tier_reach.c.tenant_id == tenant_id,
-            tier_reach.c.limit_group == group,
-            tier_reach.c.reached_at <= now - TIER_WINDOW,
-        )
-    )
+def record_reach(
+    conn: Connection, tenant_id: int, group: str, phones: Iterable[str], added: int, now: datetime
+) -> None:
+    """Remember that these clients were reached now; ``added`` of them are new to the group's count."""
     rows = [{"tenant_id": tenant_id, "limit_group": group, "phone": p, "reached_at": now} for p in sorted(set(phones))]
     if not rows:
         return
-    stmt = _insert(conn, tier_reach)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["tenant_id", "limit_group", "phone"], set_={"reached_at": stmt.excluded.reached_at}
-        ),
-        rows,
-    )
+    conn.execute(_reach_upsert(conn), rows)
+    if added:
+        conn.execute(_TIER_ADD, {"b_tenant_id": tenant_id, "b_group": group, "b_amount": added, "b_now": now})
 
 
 def tier_usage(conn: Connection, tenant_id: int, group: str, now: datetime) -> int:

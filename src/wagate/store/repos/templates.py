@@ -98,18 +98,19 @@ def delete_template(conn: Connection, tenant_id: int, template_id: int) -> bool:
     return bool(result.rowcount)
 
 
+_FOR_SEND = sa.select(templates).where(
+    templates.c.tenant_id == sa.bindparam("b_tenant_id"),
+    templates.c.name.in_(sa.bindparam("b_names", expanding=True)),
+    templates.c.channel.in_(sa.bindparam("b_channels", expanding=True)),
+)
+
+
 def templates_for_send(conn: Connection, tenant_id: int, names: set[str], channels: set[str]) -> list[Template]:
     """Every template a batch might mean: these names, on these channels or tenant-wide."""
     if not names:
         return []
-    rows = conn.execute(
-        sa.select(templates).where(
-            templates.c.tenant_id == tenant_id,
-            templates.c.name.in_(sorted(names)),
-            templates.c.channel.in_(sorted(channels | {""})),
-        )
-    )
-    return [to_template(r) for r in rows]
+    params = {"b_tenant_id": tenant_id, "b_names": sorted(names), "b_channels": sorted(channels | {""})}
+    return [to_template(r) for r in conn.execute(_FOR_SEND, params)]
 
 
 def sync_channel(

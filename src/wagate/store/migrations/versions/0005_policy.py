@@ -162,8 +162,21 @@ def upgrade() -> None:
     with op.batch_alter_table("tier_reach", schema=None) as batch_op:
         batch_op.create_index("ix_tier_reach_group", ["tenant_id", "limit_group", "reached_at"], unique=False)
 
+    op.create_table(
+        "tier_counts",
+        sa.Column("tenant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("limit_group", sa.String(length=64), nullable=False),
+        sa.Column("reached", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("updated_at", wagate.store.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_tier_counts_tenant_id_tenants"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "limit_group", name=op.f("pk_tier_counts")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("tier_counts")
     with op.batch_alter_table("tier_reach", schema=None) as batch_op:
         batch_op.drop_index("ix_tier_reach_group")
 

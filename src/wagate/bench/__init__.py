@@ -1,0 +1,1 @@
+"""Benchmarks run by ``wagate bench <name>``; results are written up in docs/performance.md."""
