@@ -128,3 +128,13 @@ async def test_free_text_inside_the_window_is_sent(gw: Gateway) -> None:
     accepted = (await gw.client.post("/v1/messages", json={"to": PHONE, "text": "answer"})).json()
     await Dispatcher(gw.rt, workers=1).run_once()
     assert (await gw.client.get(f"/v1/messages/{accepted['id']}")).json()["status"] == "sent"
+
+
+@pytest.mark.parametrize("payload", [{"text": {"body": "Stop"}}, {"button": {"text": "UNSUBSCRIBE"}}])
+async def test_keywords_in_cloud_shaped_payloads_opt_out(gw: Gateway, payload: dict[str, Any]) -> None:
+    from wagate.services.inbound import record_inbound
+
+    tenant = await gw.tenant()
+    row = (await gw.rt.channels_of(tenant.id))["main"]
+    await record_inbound(gw.rt, row, phone=PHONE, type="button", payload=payload, provider_id="wamid.1")
+    assert (await gw.client.get(f"/v1/consents/{PHONE}")).json()["status"] == "revoked"

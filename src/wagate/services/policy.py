@@ -252,8 +252,11 @@ def optout_hook(
     a phone already opted out is recorded but not confirmed again (no reply loops).
     """
     text = payload.get("text")
-    if isinstance(text, dict):
+    if isinstance(text, dict):  # the Cloud API's {"text": {"body": …}}
         text = text.get("body")
+    button = payload.get("button")
+    if text is None and isinstance(button, dict):  # a quick-reply button such as "Stop promotions"
+        text = button.get("text")
     settings = TenantPolicy.of(repo.tenant_settings(conn, channel.tenant_id))
     keyword = match_optout_keyword(text, settings.optout_keywords)
     if keyword is None:
@@ -348,7 +351,12 @@ async def usage(rt: Runtime, tenant: Tenant) -> dict[str, Any]:
     day, start, end = day_of(now, settings.timezone)
 
     def job(conn: Connection) -> dict[str, Any]:
-        used = repo.daily_used(conn, tenant.id, day, start, end, now, lock=False)
+        # Counted only while a cap is set (without one there is no counter to read cheaply).
+        used = (
+            repo.daily_used(conn, tenant.id, day, start, end, now, lock=False)
+            if settings.daily_cap is not None
+            else None
+        )
         tiers: dict[str, Any] = {}
         for row in sorted(channels.values(), key=lambda r: r.id):
             policy = ChannelPolicy.of(row.kind, row.policy)
