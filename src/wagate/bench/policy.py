@@ -156,19 +156,24 @@ async def _run(
     return single_rate, batch_rate
 
 
-def run(singles: int = 3000, batches: int = 5, concurrency: int = 64) -> list[str]:
-    """Run every scenario on a fresh SQLite file (``synchronous=FULL``, as a node runs)."""
+def run(singles: int = 3000, batches: int = 5, concurrency: int = 64, repeat: int = 3) -> list[str]:
+    """Run every scenario ``repeat`` times, interleaved, on fresh SQLite files (``synchronous=FULL``,
+    as a node runs) and keep each one's best rate: the best is the least disturbed by other load."""
     lines = [
-        f"policy bench: {singles} single-message requests ({concurrency} concurrent), {batches} batches of 1000",
+        f"policy bench: {singles} single-message requests ({concurrency} concurrent), {batches} batches of 1000;"
+        f" best of {repeat}",
         f"{'scenario':<22}{'single msg/s':>14}{'ratio':>8}{'batch msg/s':>14}{'ratio':>8}",
     ]
-    base: tuple[float, float] | None = None
+    best: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for index, scenario in enumerate(SCENARIOS):
-            url = f"sqlite+aiosqlite:///{tmp}/bench-{index}.db"
-            single, batch = asyncio.run(_run(url, Path(tmp) / "data", scenario, singles, batches, concurrency))
-            base = base or (single, batch)
-            lines.append(
-                f"{scenario.name:<22}{single:>14.0f}{single / base[0]:>8.2f}{batch:>14.0f}{batch / base[1]:>8.2f}"
-            )
+        for round_ in range(repeat):
+            for index, scenario in enumerate(SCENARIOS):
+                url = f"sqlite+aiosqlite:///{tmp}/bench-{round_}-{index}.db"
+                single, batch = asyncio.run(_run(url, Path(tmp) / "data", scenario, singles, batches, concurrency))
+                previous = best.get(scenario.name, (0.0, 0.0))
+                best[scenario.name] = (max(previous[0], single), max(previous[1], batch))
+    base = best[SCENARIOS[0].name]
+    for scenario in SCENARIOS:
+        single, batch = best[scenario.name]
+        lines.append(f"{scenario.name:<22}{single:>14.0f}{single / base[0]:>8.2f}{batch:>14.0f}{batch / base[1]:>8.2f}")
     return lines
