@@ -19,7 +19,6 @@ When is a rule checked?
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,8 +44,6 @@ from wagate.store.repos import policy as repo
 from wagate.store.repos import templates as template_repo
 from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.tenants import Tenant
-
-log = logging.getLogger("wagate.policy")
 
 
 @dataclass(frozen=True, slots=True)
