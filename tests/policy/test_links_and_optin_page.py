@@ -190,3 +190,42 @@ async def test_the_tenant_configures_the_page(gw: Gateway, visitor: httpx.AsyncC
     assert 'href="https://wa.me/79000001122"' in done.text
     consent = (await gw.client.get("/v1/consents/79001234567")).json()
     assert consent["scopes"] == ["bread"] and consent["evidence"]["form_version"] == "2026-01"
+
+
+async def test_the_page_works_over_real_http(gw: Gateway) -> None:
+    """A phone's browser against a real server socket: cookie round trip, form post, consent stored."""
+    import asyncio
+
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(gw.app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(500):  # up to 5 s for the socket to listen
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        assert server.started
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"User-Agent": UA}) as phone:
+            page = await phone.get("/optin/default?src=qr")
+            assert page.status_code == 200 and "wagate_optin" in page.headers["set-cookie"]
+            done = await phone.post(
+                "/optin/default",
+                data={
+                    "csrf": csrf_of(page.text),
+                    "lang": "ru",
+                    "src": "qr",
+                    "phone": "+7 900 123-45-67",
+                    "scopes": "utility",
+                    "agree": "yes",
+                },
+            )
+            assert done.status_code == 200, done.text
+    finally:
+        server.should_exit = True
+        await task
+    consent = (await gw.client.get("/v1/consents/79001234567")).json()
+    assert (consent["source"], consent["evidence"]["user_agent"]) == ("qr", UA)
