@@ -130,6 +130,7 @@ class TemplateSourceChannel(MemoryChannel):
 def registry() -> ChannelRegistry:
     reg = base.test_registry()
     reg.register("tplsource", lambda config, _ctx: TemplateSourceChannel(config))
+    reg.register("cloud", lambda config, _ctx: TemplateSourceChannel(config))
     return reg
 
 
@@ -218,3 +219,13 @@ async def test_sync_needs_a_channel_that_lists_templates(cloud_gw: tuple[Runtime
     response = await client.post("/v1/templates/sync", params={"channel": "plain"})
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "not_supported"
+
+
+async def test_a_local_template_cannot_be_bound_to_a_cloud_channel(
+    cloud_gw: tuple[Runtime, httpx.AsyncClient],
+) -> None:
+    _rt, client = cloud_gw
+    assert (await client.post("/v1/channels", json={"name": "meta", "kind": "cloud"})).status_code == 201
+    response = await client.post("/v1/templates", json={**BASE, "channel": "meta"})
+    assert response.status_code == 422
+    assert (response.json()["error"]["code"], response.json()["error"]["field"]) == ("cloud_channel", "channel")

@@ -42,7 +42,14 @@ async def _local_channel(rt: Runtime, tenant: Tenant, name: object) -> str:
         raise ValidationError("channel must be a channel name", field="channel")
     from wagate.services.messages import resolve_channel
 
-    return (await resolve_channel(rt, tenant, name)).name
+    row = await resolve_channel(rt, tenant, name)
+    if row.kind == "cloud":
+        raise ValidationError(
+            f"templates of cloud channel {row.name!r} come from the Cloud API: POST /v1/templates/sync?channel={row.name}",
+            field="channel",
+            code="cloud_channel",
+        )
+    return row.name
 
 
 async def create_template(rt: Runtime, tenant: Tenant, body: Mapping[str, Any], *, is_admin: bool) -> Any:
