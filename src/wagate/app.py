@@ -18,13 +18,16 @@ from wagate.api import health
 from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import IngestFastPath
-from wagate.api.v1 import channels, contacts, media, messages, phones, receipts
+from wagate.api.v1 import channels, consents, contacts, links, media, messages, phones, receipts, templates
+from wagate.api.v1 import policy as policy_api
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock, SystemClock
 from wagate.config import Settings
 from wagate.dispatch.dispatcher import Dispatcher
 from wagate.observability.metrics import Metrics, MetricsMiddleware
+from wagate.optin import routes as optin
 from wagate.runtime import Runtime
+from wagate.services import policy
 from wagate.services.bootstrap import bootstrap
 from wagate.store.database import Database
 from wagate.store.migrate import migrate_async
@@ -55,6 +58,7 @@ def create_app(
         rt = Runtime(settings=settings, db=db, clock=clock or SystemClock(), registry=registry or default_registry())
         rt.extras["metrics"] = metrics
         rt.extras["metrics_registry"] = metrics.registry
+        policy.install(rt)
         app.state.runtime = rt
         result = await bootstrap(rt)
         app.state.bootstrap = result
@@ -103,6 +107,8 @@ def create_app(
     # The compatibility doors of CONTRACT §5 are core doors: every node answers them.
     app.include_router(wamm.router)
     app.include_router(devino.router)
+    for router in (templates.router, consents.router, policy_api.router, links.router, optin.router):
+        app.include_router(router)
     app.add_middleware(IngestFastPath)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -17,6 +17,9 @@ pytestmark = pytest.mark.asyncio
 
 METHODS = ("msg_to", "msg_state", "check_phone", "file_to", "msg_get_last", "msg_get", "contact_to", "contact_delete")
 
+#: The fake phone kind has no policy defaults of its own (it would get the strict cloud ones).
+OPEN = {"service_window": False, "consent": "off", "duplicate_window_s": 0}
+
 
 async def stored(c: Compat, message_id: int) -> sa.Row[tuple[object, ...]]:
     return await c.rt.db.read(lambda conn: conn.execute(sa.select(messages).where(messages.c.id == message_id)).one())
@@ -108,14 +111,14 @@ async def test_a_tenant_without_channels_is_acc_not_authorized(bare: Compat) -> 
 
 
 async def test_a_channel_that_says_it_is_offline_is_acc_not_authorized(bare: Compat) -> None:
-    await bare.channel("phone", kind="fakephone", settings={"online": False})
+    await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"online": False})
     response = await bare.api2("msg_to", phone="79001234567", text="x")
     assert response.json() == {"err": "acc not authorized"}
     assert response.headers["X-Wagate-Error"] == "channel_not_connected"
 
 
 async def test_a_crash_inside_a_route_is_fail_execution_never_a_500(bare: Compat) -> None:
-    await bare.channel("phone", kind="fakephone", settings={"online": "crash"})
+    await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"online": "crash"})
     response = await bare.api2("msg_to", phone="79001234567", text="x")
     assert response.status_code == 200
     assert response.json() == {"err": "fail execution"}
@@ -143,14 +146,14 @@ async def test_msg_to_a_number_without_whatsapp_is_refused(compat_sqlite: Compat
 
 
 async def test_msg_to_when_the_check_fails_asks_to_retry(bare: Compat) -> None:
-    await bare.channel("phone", kind="fakephone", settings={"check": "error"})
+    await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"check": "error"})
     response = await bare.api2("msg_to", phone="79001234567", text="x")
     assert response.json() == {"err": "phone not checked for WhatsApp, please retry"}
     assert response.headers["X-Wagate-Error"] == "phone_check_failed"
 
 
 async def test_msg_to_when_the_channel_cannot_tell_sends_anyway(bare: Compat) -> None:
-    await bare.channel("phone", kind="fakephone", settings={"check": "unknown"})
+    await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"check": "unknown"})
     response = await bare.api2("msg_to", phone="79001234567", text="x")
     assert response.json() == {"err": 0, "msg_id": 1}
 
@@ -207,7 +210,7 @@ async def test_file_to_checks_phone_and_whatsapp(compat_sqlite: Compat) -> None:
 
 
 async def test_file_to_when_the_check_fails_asks_to_retry(bare: Compat) -> None:
-    await bare.channel("phone", kind="fakephone", settings={"check": "error"})
+    await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"check": "error"})
     response = await bare.api2("file_to", phone="79001234567", url="https://example.com/a.png")
     assert response.json() == {"err": "phone not checked for WhatsApp, please retry"}
 
@@ -257,13 +260,13 @@ async def test_check_phone_of_something_that_is_no_phone_number_is_none(compat_s
 
 
 async def test_check_phone_when_the_check_fails_is_fail_execution(bare: Compat) -> None:
-    await bare.channel("phone", kind="fakephone", settings={"check": "error"})
+    await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"check": "error"})
     response = await bare.api2("check_phone", phone="79001234567")
     assert response.json() == {"err": "fail execution", "result": "error"}
 
 
 async def test_check_phone_when_the_channel_cannot_tell_is_fail_execution(bare: Compat) -> None:
-    await bare.channel("phone", kind="fakephone", settings={"check": "unknown"})
+    await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"check": "unknown"})
     response = await bare.api2("check_phone", phone="79001234567")
     assert response.json() == {"err": "fail execution", "result": "error"}
     assert response.headers["X-Wagate-Error"] == "phone_check_unknown"
@@ -410,7 +413,7 @@ async def test_contact_to_errors(compat_sqlite: Compat, params: dict[str, str], 
 
 
 async def test_contact_to_when_the_check_fails_asks_to_retry(bare: Compat) -> None:
-    await bare.channel("phone", kind="fakephone", settings={"check": "error"})
+    await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"check": "error"})
     response = await bare.api2("contact_to", phone="79001234567", name="n")
     assert response.json() == {"err": "phone not checked for WhatsApp, please retry"}
 

@@ -115,6 +115,8 @@ async def against_sim(sqlite_url: str, tmp_path: Path) -> AsyncIterator[tuple[Li
                 "verify_token": "sandbox-verify-token",
                 "webhook_id": "ci",
             },
+            # This test is about the channel and the simulator speaking over TCP, not the rules.
+            "policy": {"service_window": False, "consent": "off", "duplicate_window_s": 0},
         }
         assert (await live.client.post("/v1/channels", json=channel)).status_code == 201
         log = tmp_path / "sim.log"

@@ -1,1 +1,2 @@
-"""Benchmarks run by ``wagate bench …``: each prints numbers and ratios against a bare baseline."""
+"""Benchmarks run by ``wagate bench <name>``: each prints numbers and ratios against a bare baseline
+measured in the same run; results are written up in docs/performance.md."""

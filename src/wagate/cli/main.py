@@ -19,6 +19,10 @@ app.add_typer(token_app, name="token")
 bench_app = typer.Typer(help="Benchmarks (numbers and ratios printed; see docs/performance.md).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
+from wagate.cli import bench_policy  # noqa: E402  (its own module; registered here)
+
+bench_app.command("policy")(bench_policy.policy)
+
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -22,11 +23,21 @@ from wagate.errors import SendError
 from wagate.runtime import Runtime
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import queue
+from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.messages import apply_status
 
 log = logging.getLogger("wagate.dispatch")
 
 IDLE_WAIT_SECONDS = 30.0
+
+#: Checks run just before ``channel.send``: ``await guard(rt, channel_row, message)`` raises
+#: ``SendError`` to stop the send (e.g. the policy's service-window re-check, docs/policy.md).
+SendGuard = Callable[[Runtime, ChannelRow, OutgoingMessage], Awaitable[None]]
+
+
+def send_guards(rt: Runtime) -> list[SendGuard]:
+    guards: list[SendGuard] = rt.extras.setdefault("send_guards", [])
+    return guards
 
 
 class Dispatcher:
@@ -107,6 +118,8 @@ class Dispatcher:
             client_ref=row.client_ref,
         )
         try:
+            for guard in send_guards(rt):
+                await guard(rt, channel_row, message)
             result = await channel.send(message)
         except SendError as exc:
             await self._on_error(message, exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from wagate.domain.limits import validate_duplicate_window, validate_limit_group, validate_messaging_limit
 from wagate.errors import ValidationError
 
 KINDS = ("cloud", "device", "web")
@@ -19,10 +20,39 @@ DEFAULT_PACING: dict[str, dict[str, Any]] = {
     "device": {"per_second": 1.0, "min_interval_s": 5.0, "max_interval_s": 12.0, "daily_cap": None},
     "web": {"per_second": 1.0, "min_interval_s": 5.0, "max_interval_s": 12.0, "daily_cap": None},
 }
+#: Policy keys beyond the contract's two (docs/policy.md): ``duplicate_window_s`` (0 = off),
+#: ``messaging_limit`` (Cloud API tier: 250/2000/10000/100000, null = unlimited) and
+#: ``limit_group`` (channels sharing one tier count). The in-memory test kind has every rule
+#: off, so tests of other features are not affected by policy; policy tests switch rules on.
 DEFAULT_POLICY: dict[str, dict[str, Any]] = {
-    "cloud": {"service_window": True, "consent": "enforce"},
-    "device": {"service_window": False, "consent": "warn"},
-    "web": {"service_window": False, "consent": "warn"},
+    "cloud": {
+        "service_window": True,
+        "consent": "enforce",
+        "duplicate_window_s": 300,
+        "messaging_limit": None,
+        "limit_group": None,
+    },
+    "device": {
+        "service_window": False,
+        "consent": "warn",
+        "duplicate_window_s": 300,
+        "messaging_limit": None,
+        "limit_group": None,
+    },
+    "web": {
+        "service_window": False,
+        "consent": "warn",
+        "duplicate_window_s": 300,
+        "messaging_limit": None,
+        "limit_group": None,
+    },
+    "memory": {
+        "service_window": False,
+        "consent": "off",
+        "duplicate_window_s": 0,
+        "messaging_limit": None,
+        "limit_group": None,
+    },
 }
 
 
@@ -71,6 +101,9 @@ def merge_policy(kind: str, current: dict[str, Any] | None, update: object) -> d
         raise ValidationError("policy.service_window must be true or false", field="policy.service_window")
     if policy["consent"] not in CONSENT_MODES:
         raise ValidationError("policy.consent must be enforce, warn or off", field="policy.consent")
+    policy["duplicate_window_s"] = validate_duplicate_window(policy.get("duplicate_window_s", 0))
+    policy["messaging_limit"] = validate_messaging_limit(policy.get("messaging_limit"))
+    policy["limit_group"] = validate_limit_group(policy.get("limit_group"))
     return policy
 
 

@@ -26,6 +26,7 @@ from wagate.runtime import Runtime
 from wagate.sandbox.config import SimulatorConfig, SimulatorOptions
 from wagate.sandbox.routes import control_router, graph_router
 from wagate.sandbox.simulator import Simulator
+from wagate.services.templates import sync_templates
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos.channels import ChannelRow
 
@@ -33,7 +34,9 @@ log = logging.getLogger("wagate.sandbox")
 
 CHANNEL_NAME = "sandbox"
 GRAPH_PREFIX = "/sandbox/graph"
-SANDBOX_POLICY = {"service_window": False, "consent": "warn"}
+#: CONTRACT §7: a first free-text message goes through. The duplicate guard is off too, so a developer
+#: can repeat the same request while exploring; PATCH the channel to rehearse production rules.
+SANDBOX_POLICY = {"service_window": False, "consent": "warn", "duplicate_window_s": 0}
 
 Plugin = Callable[[Runtime, FastAPI], Awaitable[Callable[[], Awaitable[None]] | None]]
 
@@ -112,6 +115,10 @@ def sandbox_plugin(options: SimulatorOptions | None = None) -> Plugin:
             log.warning("the sandbox channel no longer points at the simulator; simulator webhooks are off")
         simulator = Simulator(config)
         rt.extras["sandbox"] = simulator
+        if row.kind == "cloud" and points_at_sandbox(row.settings):
+            # Seed the templates table with the simulator's templates, as `POST /v1/templates/sync`
+            # would over HTTP (the server is not listening yet while the lifespan starts).
+            await sync_templates(rt, row, [template.as_graph() for template in simulator.templates])
         app.include_router(graph_router(simulator), prefix=GRAPH_PREFIX)
         app.include_router(control_router(simulator, identity_changes=False))
         return simulator.close

@@ -11,9 +11,12 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from wagate.domain.messages import OutboundDraft, OutboundMessage, validate_outbound
+from wagate.domain.policy import Decision
 from wagate.domain.statuses import Status
-from wagate.errors import ConflictError, NotFoundError, ValidationError, WagateError
+from wagate.errors import ConflictError, NotFoundError, PolicyError, ValidationError, WagateError
 from wagate.runtime import Runtime
+from wagate.services import policy
+from wagate.services.policy import Pending
 from wagate.store.repos import idempotency
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos.channels import ChannelRow
@@ -30,6 +33,8 @@ class Accepted:
     message: OutboundMessage
     channel: str
     values: dict[str, Any]
+    #: Policy warnings it was accepted with (consent in ``warn`` mode); also kept in its history.
+    warnings: tuple[PolicyError, ...] = ()
 
 
 Outcome = Accepted | WagateError
@@ -71,20 +76,18 @@ async def accept_messages(
     conflict; the key, the messages and their events commit together.
     """
     now = rt.clock.now()
-    outcomes: list[Outcome] = []
-    rows: list[dict[str, Any]] = []
-    names: dict[int, str] = {}
+    slots: list[Pending | WagateError] = []
     for draft in drafts:
         try:
             message = validate_outbound(draft, tenant.default_region)
             channel = await resolve_channel(rt, tenant, message.channel)
         except WagateError as exc:
-            outcomes.append(exc)
+            slots.append(exc)
             continue
         values = message_repo.outbound_row(tenant.id, channel.id, message, now, campaign_id)
-        rows.append(values)
-        names[channel.id] = channel.name
-        outcomes.append(Accepted(id=0, message=message, channel=channel.name, values=values))
+        slots.append(Pending(message, channel, values))
+    pending = [s for s in slots if isinstance(s, Pending)]
+    judged: list[tuple[Pending, Decision]] = []
 
     def job(conn: Connection) -> tuple[int, Any]:
         if idempotency_key is not None:
@@ -97,21 +100,44 @@ async def accept_messages(
                         code="idempotency_conflict",
                     )
                 return int(previous.status_code), previous.response
-        ids = message_repo.insert_outbound(conn, rows, names, now)
+        # The policy layer (services.policy) judges every message of every door here, in the
+        # transaction that stores them, so what it counted is exactly what is committed.
+        judgement = policy.judge(conn, tenant, pending, now)
+        decisions = judgement.decisions
+        allowed = [(p, d) for p, d in zip(pending, decisions, strict=True) if d.allowed]
+        for item, decision in allowed:
+            item.values["payload"] = decision.payload
+        ids = message_repo.insert_outbound(
+            conn,
+            [item.values for item, _ in allowed],
+            {item.channel.id: item.channel.name for item in pending},
+            now,
+            reasons=[policy.accept_reason(d) for _, d in allowed],
+        )
         stored = iter(ids)
+        message_ids = [next(stored) if d.allowed else None for d in decisions]
+        policy.record(conn, tenant, pending, judgement, message_ids, now)
+        judged[:] = list(zip(pending, decisions, strict=True))
+        verdicts = iter(zip(decisions, message_ids, strict=True))
         final: list[Outcome] = []
-        for outcome in outcomes:
-            if isinstance(outcome, Accepted):
-                final.append(Accepted(next(stored), outcome.message, outcome.channel, outcome.values))
+        for slot in slots:
+            if not isinstance(slot, Pending):
+                final.append(slot)
+                continue
+            decision, message_id = next(verdicts)
+            if decision.error is not None:
+                final.append(decision.error)
             else:
-                final.append(outcome)
+                assert message_id is not None
+                final.append(Accepted(message_id, slot.message, slot.channel.name, slot.values, decision.warnings))
         status_code, response = render(final)
         if idempotency_key is not None and body_hash is not None:
             idempotency.remember(conn, tenant.id, idempotency_key, status_code, response)
         return status_code, response
 
     result = await rt.db.write(job)
-    if rows:
+    policy.observe(rt, judged)
+    if any(d.allowed for _, d in judged):
         rt.wakeup.notify()
     return result
 

@@ -54,7 +54,7 @@ def draft_from(item: Any, prefix: str = "") -> OutboundDraft:
 
 def accepted_json(item: Accepted) -> dict[str, Any]:
     values = item.values
-    return {
+    data = {
         "id": item.id,
         "status": "queued",
         "to": item.message.phone,
@@ -64,6 +64,9 @@ def accepted_json(item: Accepted) -> dict[str, Any]:
         "created_at": iso(values["created_at"]),
         "expires_at": iso(values["expires_at"]),
     }
+    if item.warnings:  # a policy rule in "warn" mode: accepted, but the CRM should know
+        data["warnings"] = [error_body(w.code, w.message, w.field)["error"] for w in item.warnings]
+    return data
 
 
 def _prefixed(exc: WagateError, prefix: str) -> dict[str, Any]:

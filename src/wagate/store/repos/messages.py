@@ -85,33 +85,45 @@ def status_event_payload(row: Any, channel_name: str, old: Status | None, reason
 
 
 def insert_outbound(
-    conn: Connection, rows: list[dict[str, Any]], channel_names: dict[int, str], now: datetime
+    conn: Connection,
+    rows: list[dict[str, Any]],
+    channel_names: dict[int, str],
+    now: datetime,
+    reasons: list[str] | None = None,
 ) -> list[int]:
     """Insert queued messages with their first history row and event. Returns the new ids in order.
 
-    Bulk statements keep a batch of 1000 cheap: ``insertmanyvalues`` with ordered RETURNING on
-    PostgreSQL, driver-level ``executemany`` on SQLite.
+    ``reasons`` (one per row, default "accepted") is the first history row's reason, e.g. a
+    policy warning the message was accepted with. Bulk statements keep a batch of 1000 cheap:
+    ``insertmanyvalues`` with ordered RETURNING on PostgreSQL, driver-level ``executemany`` on SQLite.
     """
     if not rows:
         return []
+    why = reasons or ["accepted"] * len(rows)
     if conn.dialect.name == "sqlite":
-        return _insert_outbound_sqlite(conn, rows, channel_names, now)
+        return _insert_outbound_sqlite(conn, rows, channel_names, now, why)
     result = conn.execute(messages.insert().returning(messages.c.id, sort_by_parameter_order=True), rows)
     ids = [int(r[0]) for r in result]
     conn.execute(
         message_status_history.insert(),
         [
-            {"message_id": mid, "status": Status.QUEUED.value, "applied": True, "reason": "accepted", "at": now}
-            for mid in ids
+            {"message_id": mid, "status": Status.QUEUED.value, "applied": True, "reason": reason, "at": now}
+            for mid, reason in zip(ids, why, strict=True)
         ],
     )
     conn.execute(
-        events.insert(), [_queued_event(mid, values, channel_names, now) for mid, values in zip(ids, rows, strict=True)]
+        events.insert(),
+        [
+            _queued_event(mid, values, channel_names, now, reason)
+            for mid, values, reason in zip(ids, rows, why, strict=True)
+        ],
     )
     return ids
 
 
-def _queued_event(mid: int, values: dict[str, Any], channel_names: dict[int, str], now: datetime) -> dict[str, Any]:
+def _queued_event(
+    mid: int, values: dict[str, Any], channel_names: dict[int, str], now: datetime, reason: str
+) -> dict[str, Any]:
     row = _AttrRow(
         {**values, "id": mid, "error_code": None, "error_message": None, "provider_id": None, "updated_at": now}
     )
@@ -120,13 +132,13 @@ def _queued_event(mid: int, values: dict[str, Any], channel_names: dict[int, str
         "type": "message.status",
         "message_id": mid,
         "created_at": now,
-        "payload": status_event_payload(row, channel_names[values["channel_id"]], None, "accepted"),
+        "payload": status_event_payload(row, channel_names[values["channel_id"]], None, reason),
     }
 
 
 _SQL_HISTORY = (
     "INSERT INTO message_status_history (message_id, status, applied, reason, error_code, at) "
-    "VALUES (?, 'queued', 1, 'accepted', NULL, ?)"
+    "VALUES (?, 'queued', 1, ?, NULL, ?)"
 )
 _SQL_EVENTS = (
     "INSERT INTO events (tenant_id, type, message_id, payload, created_at) VALUES (?, 'message.status', ?, ?, ?)"
@@ -161,7 +173,7 @@ def _encoder_for(name: str, sample: Any, now: datetime, stamp: str) -> Any:
 
 
 def _insert_outbound_sqlite(
-    conn: Connection, rows: list[dict[str, Any]], channel_names: dict[int, str], now: datetime
+    conn: Connection, rows: list[dict[str, Any]], channel_names: dict[int, str], now: datetime, why: list[str]
 ) -> list[int]:
     """The hot path of ingest on SQLite: three ``executemany`` calls on the driver's own cursor, inside
     the transaction SQLAlchemy opened (its per-statement overhead was most of the cost).
@@ -179,14 +191,14 @@ def _insert_outbound_sqlite(
         message_params = []
         event_params = []
         encoders = [_encoder_for(name, rows[0].get(name), now, stamp) for name in columns[1:]]
-        for mid, values in zip(ids, rows, strict=True):
+        for mid, values, reason in zip(ids, rows, why, strict=True):
             message_params.append(
                 (mid, *(encode(values[name]) for name, encode in zip(columns[1:], encoders, strict=True)))
             )
-            event = _queued_event(mid, values, channel_names, now)
+            event = _queued_event(mid, values, channel_names, now, reason)
             event_params.append((values["tenant_id"], mid, orjson.dumps(event["payload"]).decode(), stamp))
         cursor.executemany(sql_messages, message_params)
-        cursor.executemany(_SQL_HISTORY, [(mid, stamp) for mid in ids])
+        cursor.executemany(_SQL_HISTORY, [(mid, reason, stamp) for mid, reason in zip(ids, why, strict=True)])
         cursor.executemany(_SQL_EVENTS, event_params)
     finally:
         cursor.close()

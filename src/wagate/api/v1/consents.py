@@ -1,0 +1,64 @@
+"""``/v1/consents``: opt-in (single or a batch import), list, one phone with its history, opt-out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from wagate.api.deps import JsonObject, PrincipalDep, RuntimeDep
+from wagate.api.errors import error_body
+from wagate.errors import WagateError
+from wagate.services import consents as service
+
+router = APIRouter(prefix="/v1/consents", tags=["consents"])
+
+
+@router.post("", summary='Opt-in: {"phone", "source", "scopes", "evidence"} or {"consents": [...]}')
+async def opt_in(principal: PrincipalDep, rt: RuntimeDep, body: JsonObject) -> JSONResponse:
+    tenant = principal.tenant
+    if "consents" in body:
+        items = body["consents"]
+        outcomes = await service.record_opt_ins(rt, tenant, items if isinstance(items, list) else [])
+        results: list[dict[str, Any]] = []
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, WagateError):
+                results.append({"index": index, **error_body(outcome.code, outcome.message, outcome.field)})
+            else:
+                results.append({"index": index, **service.consent_json(outcome)})
+        stored = sum(1 for o in outcomes if not isinstance(o, WagateError))
+        return JSONResponse(
+            {"accepted": stored, "rejected": len(outcomes) - stored, "results": results},
+            status_code=200 if stored else 422,
+        )
+    row, created = await service.record_opt_in(rt, tenant, body)
+    return JSONResponse(service.consent_json(row), status_code=201 if created else 200)
+
+
+@router.get("", summary="Consents, by id, with cursor paging")
+async def list_consents(
+    principal: PrincipalDep,
+    rt: RuntimeDep,
+    status: Annotated[str | None, Query(pattern="^(active|revoked)$")] = None,
+    phone: str | None = None,
+    scope: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    rows, next_cursor = await service.list_consents(
+        rt, principal.tenant, status=status, phone=phone, scope=scope, after_id=cursor, limit=limit
+    )
+    return {"data": [service.consent_json(r) for r in rows], "next_cursor": next_cursor}
+
+
+@router.get("/{phone}", summary="One phone's consent with every change")
+async def get_consent(phone: str, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+    row, history = await service.get_consent(rt, principal.tenant, phone)
+    return service.consent_json(row, history)
+
+
+@router.delete("/{phone}", summary="Opt-out: revoke every scope (recorded even without an earlier opt-in)")
+async def opt_out(phone: str, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+    row = await service.record_opt_out(rt, principal.tenant, phone)
+    return service.consent_json(row)
