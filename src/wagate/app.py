@@ -21,6 +21,7 @@ from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock, SystemClock
 from wagate.config import Settings
 from wagate.dispatch.dispatcher import Dispatcher
+from wagate.dispatch.wakeups import PgWakeupRelay
 from wagate.observability.metrics import Metrics, MetricsMiddleware
 from wagate.runtime import Runtime
 from wagate.services.bootstrap import bootstrap
@@ -63,6 +64,11 @@ def create_app(
             stop = await plugin(rt, app)
             if stop is not None:
                 stops.append(stop)
+        relay: PgWakeupRelay | None = None
+        if db.is_postgres:  # wake other processes' dispatchers (LISTEN/NOTIFY)
+            relay = PgWakeupRelay(rt)
+            await relay.start()
+            rt.extras["wakeup_relay"] = relay
         dispatcher: Dispatcher | None = None
         if settings.dispatcher:
             dispatcher = Dispatcher(rt, workers=settings.dispatcher_workers)
@@ -74,6 +80,8 @@ def create_app(
         finally:
             if dispatcher is not None:
                 await dispatcher.stop()
+            if relay is not None:
+                await relay.close()
             for stop in reversed(stops):
                 await stop()
             await rt.close_channels()
