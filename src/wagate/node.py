@@ -12,13 +12,16 @@ from typing import Any
 from fastapi import FastAPI
 
 from wagate.app import Plugin, create_app
+from wagate.channels.http import http_factory
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
 from wagate.config import Settings
 
 
 def node_registry() -> ChannelRegistry:
-    return default_registry()
+    registry = default_registry()
+    registry.register("http", http_factory)
+    return registry
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:

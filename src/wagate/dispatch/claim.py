@@ -29,8 +29,7 @@ from wagate.runtime import Runtime
 from wagate.store.repos import claims
 from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.claims import ClaimOutcome
-from wagate.store.repos.messages import StatusChange, apply_status
-from wagate.store.repos.queue import requeue
+from wagate.store.repos.messages import StatusChange
 
 __all__ = [
     "AttemptResult",
@@ -135,6 +134,8 @@ def outgoing(row: Any) -> OutgoingMessage:
     )
 
 
+_NEXT_STATUS = {Next.RETRY: Status.QUEUED, Next.FAILED: Status.FAILED, Next.UNKNOWN: Status.UNKNOWN}
+
 #: What a channel answered for one attempt: accepted, a typed failure, or an unknown fate.
 Answer = SendResult | SendError | DeliveryUnknown | BaseException
 
@@ -167,48 +168,28 @@ async def complete(
     now = rt.clock.now()
     rng = _rng(rt)
 
-    def job(conn: Connection) -> list[StatusChange]:
-        changes: list[StatusChange] = []
-        for item in results:
-            verdict = decide(
-                item.answer, attempt=item.attempt, now=now, policy=policy, resend_safe=resend_safe, rng=rng
+    finishes: list[claims.Finish] = []
+    for item in results:
+        verdict = decide(item.answer, attempt=item.attempt, now=now, policy=policy, resend_safe=resend_safe, rng=rng)
+        answer = item.answer
+        if verdict.next is Next.SENT and isinstance(answer, SendResult):
+            new, provider_id = Status(answer.status), answer.provider_id
+        else:
+            new, provider_id = _NEXT_STATUS[verdict.next], None
+        finishes.append(
+            claims.Finish(
+                message_id=item.message_id,
+                new=new,
+                reason=verdict.reason,
+                error_code=verdict.error_code,
+                error_message=verdict.error_message,
+                provider_id=provider_id,
+                due_at=verdict.due_at,
             )
-            if verdict.next is Next.RETRY:
-                assert verdict.due_at is not None
-                if requeue(
-                    conn,
-                    item.message_id,
-                    now=now,
-                    due_at=verdict.due_at,
-                    reason=verdict.reason,
-                    error_code=verdict.error_code,
-                    error_message=verdict.error_message,
-                ):
-                    changes.append(StatusChange(item.message_id, Status.SENDING, Status.QUEUED, True))
-                continue
-            answer = item.answer
-            if verdict.next is Next.SENT and isinstance(answer, SendResult):
-                change = apply_status(
-                    conn,
-                    item.message_id,
-                    Status(answer.status),
-                    now=now,
-                    reason=verdict.reason,
-                    provider_id=answer.provider_id,
-                )
-            else:
-                change = apply_status(
-                    conn,
-                    item.message_id,
-                    Status.FAILED if verdict.next is Next.FAILED else Status.UNKNOWN,
-                    now=now,
-                    reason=verdict.reason,
-                    error_code=verdict.error_code,
-                    error_message=verdict.error_message,
-                )
-            if change is not None:
-                changes.append(change)
-        return changes
+        )
+
+    def job(conn: Connection) -> list[StatusChange]:
+        return claims.finish_claimed(conn, channel.name, finishes, now)
 
     changes = await rt.db.write(job)
     for change in changes:

@@ -209,6 +209,19 @@ def channel_slot(rules: PacingRules, state: PacingState, facts: DayFacts, now: d
     return Slot(at, hold)
 
 
+def batch_slot(rules: PacingRules, state: PacingState, facts: DayFacts, now: datetime, want: int) -> Slot:
+    """When ``want`` tokens (at most ``burst``) will be available at once.
+
+    A push dispatcher that woke at the single-token slot would claim one message at a time at
+    high rates; waiting for a batch's worth keeps the same average rate with far fewer claims.
+    """
+    slot = channel_slot(rules, state, facts, now)
+    if slot.hold is not Hold.RATE:
+        return slot
+    extra = (min(want, rules.burst) - 1) * rules.emission_interval
+    return Slot(slot.at + timedelta(seconds=max(0.0, extra)), slot.hold)
+
+
 def after_send(rules: PacingRules, state: PacingState, now: datetime, rng: random.Random) -> PacingState:
     """The state once a message is handed over at ``now``: one token spent, the next pause drawn."""
     base = state.tat if state.tat is not None and state.tat > now else now

@@ -1,0 +1,1 @@
+"""Benchmarks run by ``wagate bench <name>``; results are recorded in docs/performance.md."""
