@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from wagate import __version__
 from wagate.api import health
 from wagate.api.errors import install_error_handlers
-from wagate.api.v1 import channels, contacts, messages, phones
+from wagate.api.v1 import channels, contacts, messages, pacing, phones, resolve
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock, SystemClock
 from wagate.config import Settings
@@ -102,7 +102,15 @@ def create_app(
         },
     )
     install_error_handlers(app)
-    for router in (health.router, messages.router, contacts.router, channels.router, phones.router):
+    for router in (
+        health.router,
+        messages.router,
+        resolve.router,
+        contacts.router,
+        channels.router,
+        pacing.router,
+        phones.router,
+    ):
         app.include_router(router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

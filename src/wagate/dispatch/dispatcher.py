@@ -211,6 +211,10 @@ class Dispatcher:
             log.exception("channel %s crashed while sending message %s", row.name, message.id)
             return exc
 
+    def next_wake(self) -> datetime | None:
+        """The earliest moment a channel said a claim could succeed (``None``: wait for a wake-up)."""
+        return min(self._hints.values()) if self._hints else None
+
     def _timeout(self) -> float | None:
         if not self._hints:
             return None
