@@ -580,7 +580,8 @@ def finish_claimed(conn: Connection, channel_name: str, finishes: list[Finish], 
         if decide(Status.SENDING, item.new).verdict is not Verdict.APPLY:
             raise ValueError(f"sending → {item.new} is not a transition")
     ids = [f.message_id for f in finishes]
-    current = sa.select(messages.c.id, messages.c.status).where(messages.c.id.in_(ids))
+    # Rows are locked in id order, as recovery takes them, so the two never deadlock.
+    current = sa.select(messages.c.id, messages.c.status).where(messages.c.id.in_(ids)).order_by(messages.c.id)
     if conn.dialect.name == "postgresql":
         current = current.with_for_update()
     sending = {r.id for r in conn.execute(current) if r.status == Status.SENDING.value}

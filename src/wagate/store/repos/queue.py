@@ -160,6 +160,7 @@ def recover_expired_leases(
                 messages.c.lease_expires_at.is_not(None),
                 messages.c.lease_expires_at <= now,
             )
+            .order_by(messages.c.id)
             .limit(limit)
         )
     )
