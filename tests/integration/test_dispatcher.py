@@ -9,12 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import make_settings, running_app
 from tests.integration.dispatch_support import dispatch_registry, fake_clock_node
 from wagate.channels.base import SendResult
 from wagate.dispatch.claim import AttemptResult, claim_next, complete, next_slot
 from wagate.runtime import Runtime
+from wagate.store.tables import events
 
 pytestmark = pytest.mark.asyncio
 FAST = {"per_second": 1000, "recipient_interval_s": 0}
@@ -190,3 +192,14 @@ async def test_a_new_message_wakes_an_idle_dispatcher_at_once(db_url: str, tmp_p
         assert dispatcher.next_wake() is None  # idle: workers sleep with no timer at all
         mid = (await client.post("/v1/messages", json={"to": "79001234567", "text": "hi"})).json()["id"]
         await _wait_sent(rt, client, mid, timeout=5.0)
+
+
+async def test_every_transition_the_dispatcher_makes_has_its_outbox_event_in_order(db_url: str, tmp_path: Path) -> None:
+    async with fake_clock_node(db_url, tmp_path) as node:
+        await node.create_channel("main", settings={"fail_transient": {"79001234567": 1}}, pacing=FAST)
+        [mid] = await node.send(["79001234567"])
+        await node.drain()
+        query = sa.select(events.c.payload).where(events.c.message_id == mid).order_by(events.c.id)
+        payloads = [r.payload for r in await node.rt.db.read(lambda c: list(c.execute(query)))]
+        assert [p["status"] for p in payloads] == history(await node.message(mid))
+        assert [p["previous_status"] for p in payloads] == [None, "queued", "sending", "queued", "sending"]
