@@ -173,3 +173,11 @@ def test_pacing_shows_every_key_with_the_kind_defaults() -> None:
     assert device["unanswered_threshold"] == 0.9
     cloud = merge_pacing("cloud", None, {"custom": 1})
     assert cloud["per_second"] == 80.0 and cloud["unanswered_threshold"] is None and cloud["custom"] == 1
+
+
+def test_batch_slot_never_waits_for_a_full_bucket() -> None:
+    rules = PacingRules.from_json("cloud", {"per_second": 80})  # burst 8
+    state = PacingState(tat=START + timedelta(seconds=0.5))
+    slot = batch_slot(rules, state, DayFacts(), START, want=16)
+    # half the bucket (4 tokens): a late wake-up is absorbed by the other half, not lost
+    assert (slot.at - START).total_seconds() == pytest.approx(0.5 - 7 / 80 + 3 / 80)

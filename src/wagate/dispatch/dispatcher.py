@@ -57,7 +57,7 @@ class Dispatcher:
         *,
         workers: int = 4,
         retry: RetryPolicy | None = None,
-        batch: int = 16,
+        batch: int = 32,
     ) -> None:
         self.rt = rt
         self.workers = workers

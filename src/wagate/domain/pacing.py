@@ -210,15 +210,17 @@ def channel_slot(rules: PacingRules, state: PacingState, facts: DayFacts, now: d
 
 
 def batch_slot(rules: PacingRules, state: PacingState, facts: DayFacts, now: datetime, want: int) -> Slot:
-    """When ``want`` tokens (at most ``burst``) will be available at once.
+    """When ``want`` tokens (at most half the bucket) will be available at once.
 
     A push dispatcher that woke at the single-token slot would claim one message at a time at
     high rates; waiting for a batch's worth keeps the same average rate with far fewer claims.
+    Waiting for a *full* bucket would lose every moment of wake-up latency (a full bucket stops
+    filling), so the batch is capped at half the bucket: latency is absorbed by the other half.
     """
     slot = channel_slot(rules, state, facts, now)
     if slot.hold is not Hold.RATE:
         return slot
-    extra = (min(want, rules.burst) - 1) * rules.emission_interval
+    extra = (min(want, max(1, rules.burst // 2)) - 1) * rules.emission_interval
     return Slot(slot.at + timedelta(seconds=max(0.0, extra)), slot.hold)
 
 

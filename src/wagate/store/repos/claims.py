@@ -288,6 +288,25 @@ def _candidates(conn: Connection, channel_id: int, now: datetime, limit: int) ->
     return list(conn.execute(query))
 
 
+CLAIM = (
+    messages.update()
+    .where(messages.c.id == sa.bindparam("b_id"), messages.c.status == Status.QUEUED.value)
+    .values(
+        status=Status.SENDING.value,
+        lease_owner=sa.bindparam("b_owner", type_=sa.String()),
+        lease_expires_at=sa.bindparam("b_until", type_=UTCDateTime()),
+        attempts=messages.c.attempts + 1,
+        updated_at=sa.bindparam("b_now", type_=UTCDateTime()),
+    )
+)
+
+DEFER = (
+    messages.update()
+    .where(messages.c.id == sa.bindparam("b_id"), messages.c.status == Status.QUEUED.value)
+    .values(due_at=sa.bindparam("b_due", type_=UTCDateTime()))
+)
+
+
 def _mark_sending(
     conn: Connection,
     channel: Any,
@@ -302,20 +321,19 @@ def _mark_sending(
     if not admitted:
         return []
     by_id = {c.message_id: c for c in admitted}
-    rows = list(
-        conn.execute(
-            messages.update()
-            .where(messages.c.id.in_(list(by_id)), messages.c.status == Status.QUEUED.value)
-            .values(
-                status=Status.SENDING.value,
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-                attempts=messages.c.attempts + 1,
-                updated_at=now,
-            )
-            .returning(*messages.c)
-        )
+    lease_until = now + timedelta(seconds=lease_seconds)
+    # One UPDATE per id (executemany), guarded by the status: primary-key lookups. A single
+    # ``id IN (…) AND status = 'queued'`` lets SQLite's planner walk the status index instead —
+    # every queued row, on every claim.
+    conn.execute(
+        CLAIM,
+        [{"b_id": mid, "b_owner": owner, "b_until": lease_until, "b_now": now} for mid in by_id],
     )
+    rows = [
+        r
+        for r in conn.execute(sa.select(messages).where(messages.c.id.in_(list(by_id))))
+        if r.status == Status.SENDING.value and r.lease_owner == owner and r.updated_at == now
+    ]
     if not rows:
         return []
     rows.sort(key=lambda r: (r.due_at, r.id))
@@ -465,13 +483,9 @@ def _admit(
                 known.add(row.phone)
         else:
             deferrals.setdefault(decision.until, []).append(row.id)
-    for until, ids in deferrals.items():
-        conn.execute(
-            messages.update()
-            .where(messages.c.id.in_(ids), messages.c.status == Status.QUEUED.value)
-            .values(due_at=until)
-        )
-        outcome.deferred += len(ids)
+    if deferrals:
+        conn.execute(DEFER, [{"b_id": mid, "b_due": until} for until, ids in deferrals.items() for mid in ids])
+        outcome.deferred += sum(len(ids) for ids in deferrals.values())
     return admitted, business
 
 
