@@ -288,6 +288,28 @@ def _candidates(conn: Connection, channel_id: int, now: datetime, limit: int) ->
     return list(conn.execute(query))
 
 
+#: The columns ``status_event_payload`` reads.
+EVENT_COLUMNS = [
+    messages.c[name]
+    for name in (
+        "id",
+        "tenant_id",
+        "direction",
+        "phone",
+        "status",
+        "error_code",
+        "error_message",
+        "provider_id",
+        "client_ref",
+        "callback_url",
+        "callback_data",
+        "operator",
+        "origin",
+        "type",
+        "updated_at",
+    )
+]
+
 CLAIM = (
     messages.update()
     .where(messages.c.id == sa.bindparam("b_id"), messages.c.status == Status.QUEUED.value)
@@ -634,7 +656,10 @@ def finish_claimed(conn: Connection, channel_name: str, finishes: list[Finish], 
             for f in fast
         ],
     )
-    rows = {r.id: r for r in conn.execute(sa.select(messages).where(messages.c.id.in_([f.message_id for f in fast])))}
+    # Every column the event needs, but not the payload: no JSON to parse back per message.
+    rows = {
+        r.id: r for r in conn.execute(sa.select(*EVENT_COLUMNS).where(messages.c.id.in_([f.message_id for f in fast])))
+    }
     conn.execute(
         message_status_history.insert(),
         [
