@@ -57,7 +57,7 @@ class Dispatcher:
         *,
         workers: int = 4,
         retry: RetryPolicy | None = None,
-        batch: int = 32,
+        batch: int = 64,
     ) -> None:
         self.rt = rt
         self.workers = workers
