@@ -71,7 +71,7 @@ def test_sigkill_mid_run_loses_nothing_and_sends_nothing_twice(db_url: str, tmp_
     }
     first = serve(env, tmp_path)
     try:
-        wait_ready(url, first)  # type: ignore[arg-type]
+        wait_ready(url, first)
         channel = {
             "name": "slow",
             "kind": "http",
@@ -99,7 +99,7 @@ def test_sigkill_mid_run_loses_nothing_and_sends_nothing_twice(db_url: str, tmp_
 
     second = serve(env, tmp_path)
     try:
-        wait_ready(url, second)  # type: ignore[arg-type]
+        wait_ready(url, second)
         deadline = time.monotonic() + 120
         while True:
             found = statuses(url)
