@@ -18,12 +18,25 @@ from wagate.api import health
 from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import IngestFastPath
-from wagate.api.v1 import channels, consents, contacts, links, media, messages, phones, receipts, templates
+from wagate.api.v1 import (
+    channels,
+    consents,
+    contacts,
+    links,
+    media,
+    messages,
+    pacing,
+    phones,
+    receipts,
+    resolve,
+    templates,
+)
 from wagate.api.v1 import policy as policy_api
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock, SystemClock
 from wagate.config import Settings
 from wagate.dispatch.dispatcher import Dispatcher
+from wagate.dispatch.wakeups import PgWakeupRelay
 from wagate.observability.metrics import Metrics, MetricsMiddleware
 from wagate.optin import routes as optin
 from wagate.runtime import Runtime
@@ -69,6 +82,11 @@ def create_app(
             stop = await plugin(rt, app)
             if stop is not None:
                 stops.append(stop)
+        relay: PgWakeupRelay | None = None
+        if db.is_postgres:  # wake other processes' dispatchers (LISTEN/NOTIFY)
+            relay = PgWakeupRelay(rt)
+            await relay.start()
+            rt.extras["wakeup_relay"] = relay
         dispatcher: Dispatcher | None = None
         if settings.dispatcher:
             dispatcher = Dispatcher(rt, workers=settings.dispatcher_workers)
@@ -80,6 +98,8 @@ def create_app(
         finally:
             if dispatcher is not None:
                 await dispatcher.stop()
+            if relay is not None:
+                await relay.close()
             for stop in reversed(stops):
                 await stop()
             await rt.close_channels()
@@ -100,7 +120,15 @@ def create_app(
         },
     )
     install_error_handlers(app)
-    for router in (health.router, messages.router, contacts.router, channels.router, phones.router):
+    for router in (
+        health.router,
+        messages.router,
+        resolve.router,
+        contacts.router,
+        channels.router,
+        pacing.router,
+        phones.router,
+    ):
         app.include_router(router)
     app.include_router(media.router)
     app.include_router(receipts.router)

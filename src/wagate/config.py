@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     dispatcher: bool = Field(default=True, description="Run the dispatcher in this process.")
     dispatcher_workers: int = Field(default=4, ge=1, le=64)
     lease_seconds: float = Field(default=60.0, gt=0)
+    retry_max_attempts: int = Field(
+        default=8, ge=1, description="Hand-overs to a channel per message, the first included."
+    )
+    retry_base_seconds: float = Field(default=2.0, gt=0, description="First retry delay ceiling; doubles per attempt.")
+    retry_cap_seconds: float = Field(default=600.0, gt=0, description="Longest retry delay.")
     log_json: bool | None = Field(default=None, description="JSON logs; default: when stderr is not a TTY.")
     log_level: str = "INFO"
     sqlite_synchronous: str = Field(default="FULL", pattern="^(FULL|NORMAL|EXTRA)$")

@@ -11,7 +11,8 @@ identifier, ``field`` names the offending input where there is one.
     ├── AuthError              (→ 401) / ForbiddenError (→ 403)
     ├── PolicyError            a business rule refused the message (→ 422)
     └── ChannelError
-        └── SendError          a channel could not send; ``retryable`` says whether to try again
+        ├── SendError          a channel could not send; ``retryable`` says whether to try again
+        └── DeliveryUnknown    the provider may or may not have the message (e.g. a read timeout)
 """
 
 from __future__ import annotations
@@ -91,3 +92,12 @@ class SendError(ChannelError):
         self.retryable = retryable
         self.retry_after = retry_after
         self.provider_code = provider_code
+
+
+class DeliveryUnknown(ChannelError):
+    """The request may have reached the provider, but no answer came back (a timeout after sending,
+    a dropped connection). The dispatcher marks the message ``unknown`` — or, on a channel whose
+    re-sending is safe, tries again — and never resends blindly.
+    """
+
+    default_code = "unknown_outcome"

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from wagate.app import Plugin, create_app
 from wagate.channels.cloud import cloud_factory, prepare_cloud_settings
 from wagate.channels.cloud.plugin import cloud_plugin
+from wagate.channels.http import http_factory
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
 from wagate.config import Settings
@@ -22,6 +23,7 @@ from wagate.config import Settings
 def node_registry() -> ChannelRegistry:
     registry = default_registry()
     registry.register("cloud", cloud_factory, prepare_settings=prepare_cloud_settings)
+    registry.register("http", http_factory)
     return registry
 
 

@@ -21,6 +21,8 @@ from wagate.store.repos import channels as channel_repo
 from wagate.store.repos.channels import ChannelRow
 
 CHANNEL_CACHE_SECONDS = 5.0
+#: How long a replaced channel instance stays open for sends already in flight on it.
+RETIRE_SECONDS = 30.0
 
 
 class Wakeup:
@@ -56,6 +58,8 @@ class Runtime:
     secrets: SecretBox | None = None
     _channel_rows: dict[int, tuple[float, dict[str, ChannelRow]]] = field(default_factory=dict)
     _instances: dict[int, tuple[Any, Channel]] = field(default_factory=dict)
+    _retired: dict[asyncio.Task[None], Channel] = field(default_factory=dict)
+    _build_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def channels_of(self, tenant_id: int, fresh: bool = False) -> dict[str, ChannelRow]:
         """The tenant's channels by name, cached briefly: every send looks them up."""
@@ -78,12 +82,33 @@ class Runtime:
         self._channel_rows.pop(tenant_id, None)
 
     async def channel_instance(self, row: ChannelRow) -> Channel:
-        """The live channel object for a row, rebuilt when the row changed."""
+        """The live channel object for a row, rebuilt when the row changed.
+
+        The replaced instance is closed only after ``RETIRE_SECONDS``: a dispatcher task may be
+        in the middle of a send on it, and closing its connection would make that send's fate
+        unknown. Concurrent callers never build two instances of one row.
+        """
         cached = self._instances.get(row.id)
         if cached and cached[0] == row.updated_at:
             return cached[1]
-        if cached:
-            await cached[1].close()
+        async with self._build_lock:
+            cached = self._instances.get(row.id)
+            if cached and cached[0] == row.updated_at:
+                return cached[1]
+            if cached:
+                self._retire(cached[1])
+            return await self._build(row)
+
+    def _retire(self, instance: Channel) -> None:
+        async def close_later() -> None:
+            await asyncio.sleep(RETIRE_SECONDS)
+            await instance.close()
+
+        task = asyncio.get_running_loop().create_task(close_later())
+        self._retired[task] = instance
+        task.add_done_callback(lambda t: self._retired.pop(t, None))
+
+    async def _build(self, row: ChannelRow) -> Channel:
         config = ChannelConfig(
             id=row.id,
             tenant_id=row.tenant_id,
@@ -99,6 +124,10 @@ class Runtime:
         return instance
 
     async def close_channels(self) -> None:
+        for task, instance in list(self._retired.items()):
+            task.cancel()
+            await instance.close()
+        self._retired.clear()
         for _, instance in self._instances.values():
             await instance.close()
         self._instances.clear()

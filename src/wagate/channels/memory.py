@@ -8,7 +8,6 @@ Registered as kind ``memory`` only in registries built for tests.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections import Counter
 from typing import ClassVar
 
@@ -28,7 +27,6 @@ class MemoryChannel:
         self.delay = float(config.settings.get("delay", 0.0))
         self.fail_permanent: set[str] = set(config.settings.get("fail_permanent", []))
         self.fail_transient: dict[str, int] = dict(config.settings.get("fail_transient", {}))
-        self._ids = itertools.count(1)
 
     async def start(self) -> None:
         return None
@@ -47,7 +45,7 @@ class MemoryChannel:
             raise SendError("temporary failure", code="temporary", retryable=True)
         self.sent.append(message)
         self.counts[message.id] += 1
-        return SendResult(provider_id=f"mem-{self.config.id}-{next(self._ids)}")
+        return SendResult(provider_id=f"mem-{self.config.id}-{message.id}")
 
     async def check_phone(self, phone: str) -> PhonePresence:
         return "none" if phone.endswith("0000") else "exists"

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from wagate.cli import bench as bench_cli
 from wagate.cli.sim import sim
 from wagate.config import Settings
 
@@ -18,6 +19,7 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 bench_app = typer.Typer(help="Benchmarks (numbers and ratios printed; see docs/performance.md).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+bench_app.command("dispatch")(bench_cli.dispatch)
 
 from wagate.cli import bench_policy  # noqa: E402  (its own module; registered here)
 

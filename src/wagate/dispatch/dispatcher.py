@@ -1,34 +1,54 @@
-"""The dispatcher: claim due messages, hand them to their channel, record the outcome.
+"""The push dispatcher: claim paced batches per channel, hand them to the channel, record the outcome.
 
-Workers sleep on a wake-up signal (a new message, a NOTIFY) or until the next due time,
-so an idle node uses no CPU and a new message goes out without polling delay.
+* **Workers** (``WAGATE_DISPATCHER_WORKERS``) take turns over the active push channels
+  (``Channel.push``; pull channels such as the device are served by their own endpoint through
+  the same ``claim_next``). Each claim is one transaction (``dispatch.claim.claim_ready``) that
+  applies the channel's pacing from recorded facts; the claimed batch is sent concurrently and
+  its outcomes recorded in one more transaction (``dispatch.claim.complete``).
+* **Sleeping**: a worker with nothing to claim sleeps until the earliest moment a channel said
+  a claim could succeed, or until a wake-up (a new message, a channel change, a PostgreSQL
+  NOTIFY from another process). With nothing queued it sleeps without a timeout: an idle node
+  uses no CPU.
+* **Housekeeping** (one task): recovers expired leases (``unknown``, or re-offered on
+  resend-safe channels), expires overdue messages of every channel (paused and pull channels
+  included), prunes the send log, and sleeps until the next validity or lease deadline.
+
+The in-memory "not before" hints are only an optimisation: the facts are in the database, so a
+stale hint costs one claim transaction, never a wrong send.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import random
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
-from wagate.channels.base import OutgoingMessage
+from wagate.channels.base import Channel, OutgoingMessage
+from wagate.dispatch import claim as claiming
+from wagate.dispatch.claim import Answer, AttemptResult
 from wagate.dispatch.retry import RetryPolicy
 from wagate.domain.statuses import Status
-from wagate.errors import SendError
+from wagate.errors import DeliveryUnknown, SendError
 from wagate.runtime import Runtime
 from wagate.store.repos import channels as channel_repo
-from wagate.store.repos import queue
+from wagate.store.repos import housekeeping
 from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.messages import apply_status
 
 log = logging.getLogger("wagate.dispatch")
 
-IDLE_WAIT_SECONDS = 30.0
+#: Longest a housekeeping pass waits when no deadline is known (pruning the send log).
+HOUSEKEEPING_MAX_SLEEP = 3600.0
+#: Coalesces bursts of wake-ups into one housekeeping pass.
+HOUSEKEEPING_MIN_GAP = 0.25
+#: Send-log rows older than this are pruned (the longest pacing look-back is a few days).
+SEND_LOG_RETENTION = timedelta(days=8)
+STOP_GRACE_SECONDS = 10.0
 
 #: Checks run just before ``channel.send``: ``await guard(rt, channel_row, message)`` raises
 #: ``SendError`` to stop the send (e.g. the policy's service-window re-check, docs/policy.md).
@@ -41,157 +61,199 @@ def send_guards(rt: Runtime) -> list[SendGuard]:
 
 
 class Dispatcher:
-    def __init__(self, rt: Runtime, *, workers: int = 4, retry: RetryPolicy | None = None, batch: int = 16) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        *,
+        workers: int = 4,
+        retry: RetryPolicy | None = None,
+        batch: int = 64,
+    ) -> None:
         self.rt = rt
         self.workers = workers
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or claiming.retry_policy(rt)
         self.batch = batch
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._tasks: list[asyncio.Task[None]] = []
-        self._stopping = asyncio.Event()
+        self._stopping = False
+        self._hints: dict[int, datetime] = {}
+        self._turn = 0
+        self._house_event = asyncio.Event()
+        self._last_prune: datetime | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.recover()
+        self.rt.wakeup.listeners.append(self._house_event.set)
         self._tasks = [asyncio.create_task(self._worker(i), name=f"dispatch-{i}") for i in range(self.workers)]
+        self._tasks.append(asyncio.create_task(self._housekeeper(), name="dispatch-housekeeping"))
 
     async def stop(self) -> None:
-        self._stopping.set()
+        """Let in-flight batches finish (bounded), then cancel."""
+        self._stopping = True
+        with contextlib.suppress(ValueError):
+            self.rt.wakeup.listeners.remove(self._house_event.set)
         self.rt.wakeup.notify()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._house_event.set()
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
-    async def recover(self) -> None:
-        """Expired leases from a previous life: re-offer where safe, else ``unknown``."""
-        rows = await self.rt.db.read(channel_repo.list_channels)
+    # -- recovery and housekeeping ---------------------------------------------------------------
+
+    async def _resend_safe_channels(self) -> set[int]:
         safe: set[int] = set()
-        for row in rows:
+        for row in await self.rt.db.read(channel_repo.list_channels):
             if self.rt.registry.knows(row.kind) and (await self.rt.channel_instance(row)).resend_safe:
                 safe.add(row.id)
+        return safe
+
+    async def recover(self) -> tuple[list[int], list[int]]:
+        """Expired leases (a process died mid-send): re-offer where safe, else ``unknown``."""
+        safe = await self._resend_safe_channels()
         now = self.rt.clock.now()
         requeued, unknown = await self.rt.db.write(
-            lambda c: queue.recover_expired_leases(c, now=now, resend_safe_channels=safe)
+            lambda c: housekeeping.recover_all(c, now=now, resend_safe_channels=safe)
         )
         if requeued or unknown:
             log.warning("recovered expired leases", extra={"requeued": len(requeued), "unknown": len(unknown)})
+            await self._count_by_channel(requeued, Status.QUEUED)
+            await self._count_by_channel(unknown, Status.UNKNOWN)
+            if requeued:
+                self.rt.wakeup.notify()
+        return requeued, unknown
 
-    async def _push_channels(self) -> list[int]:
-        rows = await self.rt.db.read(channel_repo.list_channels)
-        ids = []
-        for row in rows:
+    async def housekeep(self) -> datetime | None:
+        """One pass: recover leases, expire overdue messages, prune the send log.
+
+        Returns the next deadline (a validity or a lease running out), if any.
+        """
+        await self.recover()
+        now = self.rt.clock.now()
+        expired = await self.rt.db.write(lambda c: housekeeping.expire_all(c, now))
+        await self._count_by_channel(expired, Status.EXPIRED)
+        if self._last_prune is None or now - self._last_prune >= timedelta(hours=1):
+            cutoff = now - SEND_LOG_RETENTION
+            await self.rt.db.write(lambda c: housekeeping.prune_send_log(c, cutoff))
+            self._last_prune = now
+        return await self.rt.db.read(housekeeping.next_deadline)
+
+    async def _count_by_channel(self, ids: list[int], status: Status) -> None:
+        if not ids:
+            return
+        names = await self.rt.db.read(lambda c: housekeeping.channel_names_of(c, ids))
+        for name, n in names.items():
+            claiming.count_status(self.rt, name, status.value, n)
+
+    async def _housekeeper(self) -> None:
+        while not self._stopping:
+            try:
+                deadline = await self.housekeep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatcher housekeeping failed; retrying soon")
+                deadline = self.rt.clock.now() + timedelta(seconds=5)
+            timeout = HOUSEKEEPING_MAX_SLEEP
+            if deadline is not None:
+                seconds = (deadline - self.rt.clock.now()).total_seconds() + 0.01
+                timeout = max(0.0, min(timeout, seconds))
+            self._house_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._house_event.wait(), timeout)
+            await asyncio.sleep(HOUSEKEEPING_MIN_GAP)
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    async def push_channels(self) -> list[tuple[ChannelRow, Channel]]:
+        """Active channels of a kind this node knows whose messages the dispatcher pushes."""
+        found = []
+        for row in await self.rt.db.read(channel_repo.list_channels):
             if row.status != "active" or not self.rt.registry.knows(row.kind):
                 continue
-            if (await self.rt.channel_instance(row)).push:
-                ids.append(row.id)
-        return ids
+            instance = await self.rt.channel_instance(row)
+            if instance.push:
+                found.append((row, instance))
+        return found
 
-    async def run_once(self) -> int:
-        """Claim and send one batch; returns how many messages were handled."""
-        channel_ids = await self._push_channels()
+    async def run_once(self) -> bool:
+        """Claim and send one batch from the first channel that has one; True if anything moved."""
+        channels = await self.push_channels()
+        if not channels:
+            return False
         now = self.rt.clock.now()
-        lease = self.rt.settings.lease_seconds
+        start = self._turn % len(channels)
+        self._turn += 1
+        for row, instance in channels[start:] + channels[:start]:
+            hint = self._hints.get(row.id)
+            if hint is not None and hint > now:
+                continue
+            outcome = await claiming.claim_ready(self.rt, row, owner=self.owner, limit=self.batch)
+            if outcome.retry_at is None:
+                self._hints.pop(row.id, None)
+            else:
+                self._hints[row.id] = outcome.retry_at
+            if outcome.rows:
+                await self.deliver(row, instance, outcome.rows)
+                return True
+            if outcome.expired or outcome.deferred:
+                return True
+        return False
 
-        def claim(conn: Connection) -> list[Any]:
-            queue.expire_overdue(conn, now)
-            return queue.claim_due(
-                conn, channel_ids=channel_ids, owner=self.owner, now=now, lease_seconds=lease, limit=self.batch
-            )
+    async def deliver(self, row: ChannelRow, channel: Channel, claimed: list[Any]) -> None:
+        """Send a claimed batch concurrently, then record every outcome in one transaction."""
+        answers = await asyncio.gather(*(self._attempt(row, channel, m) for m in claimed))
+        results = [AttemptResult(m.id, m.attempts, a) for m, a in zip(claimed, answers, strict=True)]
+        await claiming.complete(self.rt, row, results, resend_safe=channel.resend_safe, policy=self.retry)
 
-        claimed = await self.rt.db.write(claim)
-        for row in claimed:
-            await self._send(row)
-        return len(claimed)
-
-    async def _send(self, row: Any) -> None:
-        rt = self.rt
-        channel_row = await rt.db.read(lambda c: channel_repo.get_channel_by_id(c, row.channel_id))
-        assert channel_row is not None
-        channel = await rt.channel_instance(channel_row)
-        message = OutgoingMessage(
-            id=row.id,
-            tenant_id=row.tenant_id,
-            phone=row.phone,
-            type=row.type,
-            payload=row.payload,
-            attempt=row.attempts,
-            client_ref=row.client_ref,
-        )
+    async def _attempt(self, row: ChannelRow, channel: Channel, message: Any) -> Answer:
+        outgoing = claiming.outgoing(message)
         try:
-            for guard in send_guards(rt):
-                await guard(rt, channel_row, message)
-            result = await channel.send(message)
+            for guard in send_guards(self.rt):
+                await guard(self.rt, row, outgoing)
         except SendError as exc:
-            await self._on_error(message, exc)
-            return
-        except Exception as exc:  # an unexpected channel bug: fate unknown, never resend blindly
-            log.exception("channel %s crashed while sending", channel_row.name)
-            now = rt.clock.now()
-            reason, detail = f"channel error: {type(exc).__name__}", str(exc)[:500]
-            await rt.db.write(
-                lambda c: apply_status(
-                    c,
-                    message.id,
-                    Status.UNKNOWN,
-                    now=now,
-                    reason=reason,
-                    error_code="unknown_outcome",
-                    error_message=detail,
-                )
-            )
-            return
-        now = rt.clock.now()
-        await rt.db.write(
-            lambda c: apply_status(
-                c,
-                message.id,
-                Status(result.status),
-                now=now,
-                reason="accepted by channel",
-                provider_id=result.provider_id,
-            )
-        )
+            return exc
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # nothing was sent: a failing check is a retry, never an unknown fate
+            log.exception("send guard failed for message %s", message.id)
+            return SendError(f"pre-send check failed: {type(exc).__name__}", code="guard_error", retryable=True)
+        try:
+            return await channel.send(outgoing)
+        except (SendError, DeliveryUnknown) as exc:
+            return exc
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a channel bug: fate unknown, never resent blindly
+            log.exception("channel %s crashed while sending message %s", row.name, message.id)
+            return exc
 
-    async def _on_error(self, message: OutgoingMessage, exc: SendError) -> None:
-        now = self.rt.clock.now()
-        if exc.retryable and not self.retry.exhausted(message.attempt):
-            due = now + timedelta(seconds=self.retry.delay(message.attempt, exc.retry_after))
-            await self.rt.db.write(
-                lambda c: queue.requeue(
-                    c,
-                    message.id,
-                    now=now,
-                    due_at=due,
-                    reason=f"attempt {message.attempt} failed: {exc.message}",
-                    error_code=exc.code,
-                    error_message=exc.message,
-                )
-            )
-            return
-        reason = "retries exhausted" if exc.retryable else "permanent error"
-        await self.rt.db.write(
-            lambda c: apply_status(
-                c, message.id, Status.FAILED, now=now, reason=reason, error_code=exc.code, error_message=exc.message
-            )
-        )
+    def next_wake(self) -> datetime | None:
+        """The earliest moment a channel said a claim could succeed (``None``: wait for a wake-up)."""
+        return min(self._hints.values()) if self._hints else None
+
+    def _timeout(self) -> float | None:
+        if not self._hints:
+            return None
+        soonest = min(self._hints.values())
+        return max(0.001, (soonest - self.rt.clock.now()).total_seconds())
 
     async def _worker(self, index: int) -> None:
-        while not self._stopping.is_set():
+        backoff = random.Random()
+        while not self._stopping:
             try:
-                handled = await self.run_once()
+                moved = await self.run_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("dispatcher worker %d failed; backing off", index)
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(backoff.uniform(0.5, 1.5))
                 continue
-            if handled:
+            if moved or self._stopping:
                 continue
-            await self.rt.wakeup.wait(await self._idle_timeout())
-
-    async def _idle_timeout(self) -> float:
-        channel_ids = await self._push_channels()
-        due = await self.rt.db.read(lambda c: queue.next_due_at(c, channel_ids))
-        if due is None:
-            return IDLE_WAIT_SECONDS
-        return max(0.01, min(IDLE_WAIT_SECONDS, (due - self.rt.clock.now()).total_seconds()))
+            if await self.rt.wakeup.wait(self._timeout()):
+                self._hints.clear()  # new work or a changed channel: every hint may be stale

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from wagate.domain.limits import validate_duplicate_window, validate_limit_group, validate_messaging_limit
+from wagate.domain.pacing import extra_defaults
 from wagate.errors import ValidationError
 
 KINDS = ("cloud", "device", "web")
@@ -53,6 +55,15 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         "messaging_limit": None,
         "limit_group": None,
     },
+    # A generic delivery to another system (docs/channels.md): that system owns WhatsApp's rules,
+    # wagate still records consent warnings and refuses duplicates.
+    "http": {
+        "service_window": False,
+        "consent": "warn",
+        "duplicate_window_s": 300,
+        "messaging_limit": None,
+        "limit_group": None,
+    },
 }
 
 
@@ -77,11 +88,18 @@ def _number(value: object, field: str, minimum: float = 0.0) -> float:
 def merge_pacing(kind: str, current: dict[str, Any] | None, update: object) -> dict[str, Any]:
     """Defaults for the kind, overlaid by the stored pacing, overlaid by the update; validated.
 
-    Keys other than the four of the contract are kept (the dispatcher's anti-ban settings).
+    Besides the four keys of the contract, the dispatcher's own keys (burst, recipient spacing,
+    the anti-ban rules; see ``wagate.domain.pacing`` and docs/dispatcher.md) are filled with
+    the kind's defaults and validated. Unknown keys are kept as they are.
     """
     if update is not None and not isinstance(update, dict):
         raise ValidationError("pacing must be an object", field="pacing")
-    pacing = {**DEFAULT_PACING.get(kind, DEFAULT_PACING["cloud"]), **(current or {}), **(update or {})}
+    pacing = {
+        **DEFAULT_PACING.get(kind, DEFAULT_PACING["cloud"]),
+        **extra_defaults(kind),
+        **(current or {}),
+        **(update or {}),
+    }
     pacing["per_second"] = _number(pacing["per_second"], "pacing.per_second", 0.001)
     pacing["min_interval_s"] = _number(pacing["min_interval_s"], "pacing.min_interval_s")
     pacing["max_interval_s"] = _number(pacing["max_interval_s"], "pacing.max_interval_s")
@@ -90,7 +108,59 @@ def merge_pacing(kind: str, current: dict[str, Any] | None, update: object) -> d
     cap = pacing.get("daily_cap")
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
         raise ValidationError("pacing.daily_cap must be a whole number ≥ 0 or null", field="pacing.daily_cap")
+    _validate_extra_pacing(pacing)
     return pacing
+
+
+def _whole(value: object, field: str, minimum: int, nullable: bool) -> None:
+    if value is None and nullable:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        suffix = " or null" if nullable else ""
+        raise ValidationError(f"{field} must be a whole number ≥ {minimum}{suffix}", field=field)
+
+
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _validate_extra_pacing(pacing: dict[str, Any]) -> None:
+    """The dispatcher's pacing keys (documented in docs/dispatcher.md)."""
+    _whole(pacing.get("burst"), "pacing.burst", 1, nullable=True)
+    pacing["recipient_interval_s"] = _number(pacing.get("recipient_interval_s"), "pacing.recipient_interval_s")
+    _whole(pacing.get("new_contacts_daily_cap"), "pacing.new_contacts_daily_cap", 0, nullable=True)
+    caps = pacing.get("warmup_daily_caps")
+    if caps is not None:
+        if not isinstance(caps, list):
+            raise ValidationError(
+                "pacing.warmup_daily_caps must be a list of whole numbers", field="pacing.warmup_daily_caps"
+            )
+        for cap in caps:
+            _whole(cap, "pacing.warmup_daily_caps", 0, nullable=False)
+    start = pacing.get("warmup_start")
+    if start is not None and not _is_date(start):
+        raise ValidationError("pacing.warmup_start must be a date (YYYY-MM-DD) or null", field="pacing.warmup_start")
+    threshold = pacing.get("unanswered_threshold")
+    if threshold is not None:
+        value = _number(threshold, "pacing.unanswered_threshold")
+        if not 0 < value <= 1:
+            raise ValidationError(
+                "pacing.unanswered_threshold must be in (0, 1] or null", field="pacing.unanswered_threshold"
+            )
+        pacing["unanswered_threshold"] = value
+    _whole(pacing.get("unanswered_min_sample"), "pacing.unanswered_min_sample", 1, nullable=False)
+    pacing["unanswered_window_hours"] = _number(
+        pacing.get("unanswered_window_hours"), "pacing.unanswered_window_hours", 0.001
+    )
+    pacing["unanswered_grace_minutes"] = _number(
+        pacing.get("unanswered_grace_minutes"), "pacing.unanswered_grace_minutes"
+    )
 
 
 def merge_policy(kind: str, current: dict[str, Any] | None, update: object) -> dict[str, Any]:

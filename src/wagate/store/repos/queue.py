@@ -19,20 +19,20 @@ from wagate.store.repos.messages import apply_status, record_applied
 from wagate.store.tables import messages
 
 
-def expire_overdue(conn: Connection, now: datetime, limit: int = 500) -> list[int]:
+def expire_overdue(conn: Connection, now: datetime, limit: int = 500, channel_id: int | None = None) -> list[int]:
     """Queued messages whose validity passed become ``expired``: never sent late."""
-    ids = [
-        r.id
-        for r in conn.execute(
-            sa.select(messages.c.id)
-            .where(
-                messages.c.status == Status.QUEUED.value,
-                messages.c.expires_at.is_not(None),
-                messages.c.expires_at <= now,
-            )
-            .limit(limit)
+    query = (
+        sa.select(messages.c.id)
+        .where(
+            messages.c.status == Status.QUEUED.value,
+            messages.c.expires_at.is_not(None),
+            messages.c.expires_at <= now,
         )
-    ]
+        .limit(limit)
+    )
+    if channel_id is not None:
+        query = query.where(messages.c.channel_id == channel_id)
+    ids = [r.id for r in conn.execute(query)]
     expired = []
     for message_id in ids:
         change = apply_status(
@@ -160,6 +160,7 @@ def recover_expired_leases(
                 messages.c.lease_expires_at.is_not(None),
                 messages.c.lease_expires_at <= now,
             )
+            .order_by(messages.c.id)
             .limit(limit)
         )
     )
