@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from wagate.app import Plugin, create_app
+from wagate.channels.device import device_factory, device_plugin
 from wagate.channels.http import http_factory
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
@@ -21,11 +22,12 @@ from wagate.config import Settings
 def node_registry() -> ChannelRegistry:
     registry = default_registry()
     registry.register("http", http_factory)
+    registry.register("device", device_factory)
     return registry
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
-    return []
+    return [device_plugin]
 
 
 def build_node(

@@ -6,7 +6,10 @@ Feature packages add their table modules to the import list below.
 
 from __future__ import annotations
 
-from wagate.store import dispatch_tables  # noqa: F401  (registers the dispatcher's tables)
+from wagate.store import (
+    device_tables,  # noqa: F401  (registers the device channel's tables)
+    dispatch_tables,  # noqa: F401  (registers the dispatcher's tables)
+)
 from wagate.store.tables import metadata
 
 __all__ = ["metadata"]
