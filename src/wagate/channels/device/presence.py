@@ -29,15 +29,21 @@ class PresenceMonitor:
         self.rt = rt
         self._task: asyncio.Task[None] | None = None
         self._changed = service.presence_changed(rt)
+        self._stopping = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="device-presence")
 
     async def stop(self) -> None:
+        """Stop by flag first: on Python 3.11 ``wait_for`` can swallow a cancel that races its wake-up."""
+        self._stopping = True
+        self._changed.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            _done, pending = await asyncio.wait({self._task}, timeout=5.0)
+            for task in pending:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             self._task = None
 
     async def sweep(self) -> float:
@@ -52,7 +58,7 @@ class PresenceMonitor:
         return min(MAX_SLEEP, max(MIN_SLEEP, seconds))
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 timeout = await self.sweep()
             except asyncio.CancelledError:
@@ -60,6 +66,8 @@ class PresenceMonitor:
             except Exception:
                 log.exception("device presence sweep failed; retrying soon")
                 timeout = 5.0
+            if self._stopping:
+                return
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
