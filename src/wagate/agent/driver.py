@@ -102,13 +102,15 @@ class RealClock:
 class VirtualClock:
     """Time that moves only when someone sleeps, by exactly that much.
 
-    ``real_scale`` also sleeps that fraction for real, so an agent polling a real server does
-    not spin. The agent and the fake device share it: "the input field appears 3 s after the
+    ``real_scale`` also sleeps that fraction for real (at least ``min_real``), so an agent
+    polling a real server does not spin. The agent and the fake device share it: "the input field appears 3 s after the
     link opened" then holds exactly, however busy the machine is.
     """
 
-    def __init__(self, real_scale: float = 0.0) -> None:
+    def __init__(self, real_scale: float = 0.0, min_real: float = 0.0) -> None:
         self.real_scale = real_scale
+        #: Real seconds every non-zero sleep takes at least, so polling a real server stays gentle.
+        self.min_real = min_real
         self._now = 0.0
         self._lock = threading.Lock()
 
@@ -120,5 +122,6 @@ class VirtualClock:
         seconds = max(0.0, seconds)
         with self._lock:
             self._now += seconds
-        if self.real_scale:
-            time.sleep(seconds * self.real_scale)
+        real = max(seconds * self.real_scale, self.min_real if seconds > 0 else 0.0)
+        if real:
+            time.sleep(real)

@@ -29,6 +29,7 @@ NOT_ON_WHATSAPP = (
 _RECORD = re.compile(r"^\s*NotificationRecord\(", re.MULTILINE)
 _EXTRA = re.compile(r"^\s*(android\.[\w.]+)=(.*)$")
 _TYPED = re.compile(r"^(?:String|SpannableString|SpannedString|CharSequence)\s\((.*)\)$", re.DOTALL)
+_REDACTED = re.compile(r"^\w+ \[length=\d+\]$")
 _GROUP_SUMMARY = 0x200
 
 
@@ -56,6 +57,8 @@ def _extras(block: str) -> dict[str, str]:
     out = {}
     for key, raw in values.items():
         typed = _TYPED.match(raw.strip())
+        if _REDACTED.match(raw.strip()):
+            continue
         if typed:
             out[key] = typed.group(1)
         elif raw.strip() not in ("null", ""):
