@@ -9,6 +9,7 @@ field after 1 s, the seed's 2 s / 1.5 s / 5.5 s checks) hold exactly, at a hundr
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +29,7 @@ import sqlalchemy as sa
 from tests.conftest import ADMIN_TOKEN, free_port
 from tests.e2e.test_serve_subprocess import wait_ready
 from wagate.agent import Agent, AgentConfig
-from wagate.agent.client import GatewayClient
+from wagate.agent.client import GatewayClient, Offer
 from wagate.agent.driver import VirtualClock
 from wagate.agent.fake import FakeDevice, SentMessage
 from wagate.agent.journal import Journal
@@ -52,8 +53,6 @@ class Server:
         try:
             with engine.connect() as conn:
                 rows = conn.execute(sa.text("SELECT payload FROM events WHERE type = :t ORDER BY id"), {"t": type})
-                import json
-
                 return [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
         finally:
             engine.dispose()
@@ -127,10 +126,18 @@ class Line:
         return found
 
     @contextmanager
-    def agent(self, journal: Journal | None = None) -> Iterator[Agent]:
-        client = GatewayClient(self.server.url, self.token)
+    def agent(
+        self,
+        journal: Journal | None = None,
+        *,
+        token: str | None = None,
+        phone: FakeDevice | None = None,
+        die_after_lease: bool = False,
+    ) -> Iterator[Agent]:
+        client = DyingClient(self.server.url, token or self.token)
+        client.die_after_lease = die_after_lease
         config = AgentConfig(poll_interval=2.0, heartbeat_interval=20.0, error_backoff=1.0)
-        agent = Agent(client, self.phone, config=config, clock=self.clock, journal=journal)
+        agent = Agent(client, phone or self.phone, config=config, clock=self.clock, journal=journal)
         crashed: list[BaseException] = []
 
         def run() -> None:
@@ -154,6 +161,18 @@ class Line:
 
 class AgentKilled(BaseException):
     """Stands for the agent process being killed at a chosen moment."""
+
+
+class DyingClient(GatewayClient):
+    """The real client; ``die_after_lease`` kills the agent right after it leased a message."""
+
+    die_after_lease = False
+
+    def next(self) -> Offer | float | None:
+        answer = super().next()
+        if isinstance(answer, Offer) and self.die_after_lease:
+            raise AgentKilled
+        return answer
 
 
 @pytest.fixture
@@ -308,3 +327,15 @@ def test_a_document_is_downloaded_shared_into_the_chat_and_captioned(line: Line)
     assert sent.phone == "79005550106" and sent.text == "Today's status"
     assert sent.media is not None and sent.media.endswith("status.json")
     assert line.phone.files[sent.media] == httpx.get(f"{line.server.url}/healthz").content
+
+
+def test_a_lease_not_answered_in_time_goes_back_to_the_queue(line: Line) -> None:
+    second = line.api.post(f"/v1/channels/{line.channel}/devices", json={"name": "spare-phone"}).json()["token"]
+    spare = FakeDevice(line.clock)
+    message_id = line.send("79005550107", "Anyone there?")
+    with line.agent(die_after_lease=True):
+        line.wait_for("the first device to lease it", lambda: line.message(message_id)["status"] == "sending")
+    with line.agent(token=second, phone=spare):  # the lease (3 s) runs out; the spare phone gets it
+        message = line.wait_status(message_id, "sent")
+    assert line.phone.sent == [] and spare.sends() == {("79005550107", "Anyone there?"): 1}
+    assert [h["reason"] for h in message["history"] if h["status"] == "queued"][-1].startswith("lease expired")
