@@ -141,7 +141,13 @@ class Agent:
         """Tell the gateway every outcome it has not acknowledged yet (results are idempotent)."""
         for message_id, entry in self.journal.unreported():
             assert entry.status is not None
-            self.client.result(message_id, entry.status, entry.error, entry.retry)
+            try:
+                self.client.result(message_id, entry.status, entry.error, entry.retry)
+            except GatewayError as exc:
+                if exc.status in (401, 403, 408, 429) or exc.status >= 500:
+                    raise  # the gateway may take it later: keep it
+                # Refused for good (the report itself is wrong): do not let it block every later one.
+                log.error("the gateway refused the result of message %s: %s", message_id, exc.body)
             self.journal.reported(message_id)
             self.stats.reported.append((message_id, entry.status))
 

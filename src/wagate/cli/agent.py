@@ -46,6 +46,7 @@ def agent(
     from wagate.observability.logging import configure_logging
 
     configure_logging("INFO")
+    config = AgentConfig(poll_interval=poll_interval, entry_waits=_waits(entry_waits))
     try:
         driver = Uiautomator2Driver(serial, package=package)
     except DriverError as exc:
@@ -53,7 +54,6 @@ def agent(
         raise typer.Exit(2) from exc
     journal_path = state or Path.home() / ".local" / "state" / "wagate" / f"agent-{serial or 'default'}.json"
     client = GatewayClient(url, device_token)
-    config = AgentConfig(poll_interval=poll_interval, entry_waits=_waits(entry_waits))
     worker = Agent(client, driver, config=config, journal=Journal(journal_path))
     logging.getLogger("wagate.agent").info("agent started", extra={"url": url, "serial": serial})
     try:

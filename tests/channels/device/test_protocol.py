@@ -399,3 +399,11 @@ async def test_a_silent_device_goes_offline_and_comes_back_online(phone: Phone) 
     assert statuses == [("pixel", "online"), ("pixel", "offline"), ("pixel", "online")]
     event = (await phone.events("channel.status"))[1]
     assert event["channel"] == "phone" and event["at"]
+
+
+async def test_the_device_token_never_reaches_the_logs(phone: Phone, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    await phone.client.post("/device/v1/heartbeat", json={"battery": 50}, headers=phone.auth)
+    await phone.next()
+    await phone.client.get("/device/v1/next", headers={"Authorization": f"Bearer {phone.token}x"})
+    assert phone.token not in caplog.text
