@@ -339,3 +339,13 @@ def test_a_lease_not_answered_in_time_goes_back_to_the_queue(line: Line) -> None
         message = line.wait_status(message_id, "sent")
     assert line.phone.sent == [] and spare.sends() == {("79005550107", "Anyone there?"): 1}
     assert [h["reason"] for h in message["history"] if h["status"] == "queued"][-1].startswith("lease expired")
+
+
+def test_a_report_the_gateway_refuses_does_not_block_the_agent(line: Line) -> None:
+    journal = Journal()
+    journal.done(999_999, "sent")  # unknown to the gateway: 404
+    journal.done(888_888, "delivered")  # not a device result: 422 before the lookup
+    message_id = line.send("79005550108", "Still going")
+    with line.agent(journal):
+        line.wait_status(message_id, "sent")
+    assert journal.unreported() == []
