@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import make_settings, running_app
 from tests.conftest import test_registry as base_registry
 from wagate.channels.device import device_factory, device_plugin
+from wagate.channels.device import inbound as device_inbound
 from wagate.channels.device import service as device_service
 from wagate.clock import FakeClock
 from wagate.dispatch.dispatcher import Dispatcher
@@ -345,7 +346,7 @@ async def test_an_ambiguous_name_is_flagged_with_its_candidates(phone: Phone) ->
     await phone.client.put("/v1/contacts/79001112233", json={"name": "Anna"})
     await phone.client.put("/v1/contacts/79004445566", json={"name": "anna"})
     body = (await phone.notify(key="amb", title="Anna", text="hi")).json()
-    assert body["phone"] == device_service.UNKNOWN_PHONE
+    assert body["phone"] == device_inbound.UNKNOWN_PHONE
     assert body["sender"] == {
         "name": "Anna",
         "match": "ambiguous",

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from wagate.api.deps import AdminDep, JsonObject, PrincipalDep, RuntimeDep, bearer_token, json_object
 from wagate.api.v1.schemas import iso
-from wagate.channels.device import service
+from wagate.channels.device import inbound, service
 from wagate.errors import AuthError
 from wagate.store.repos.devices import DeviceAuth
 
@@ -81,7 +81,7 @@ async def message_result(message_id: int, device: DeviceDep, rt: RuntimeDep, bod
 @protocol.post("/notifications", summary="A WhatsApp notification: becomes an inbound message (deduplicated by key)")
 async def notification(device: DeviceDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
     await service.seen(rt, device)
-    return await service.record_notification(rt, device, body)
+    return await inbound.record_notification(rt, device, body)
 
 
 @protocol.post("/heartbeat", summary="Battery, charging, screen, versions; keeps the device online")

@@ -4,8 +4,7 @@
   ``dispatch.claim.claim_next`` (pacing, caps and rules applied server-side).
 * ``record_result`` — a device's ``sent`` / ``failed`` / ``not_on_whatsapp``, idempotent,
   recorded through ``dispatch.claim.complete``; the phone's WhatsApp presence is remembered.
-* ``record_notification`` — a forwarded WhatsApp notification becomes an inbound message
-  through ``services.inbound.record_inbound`` (deduplicated by the notification key).
+* notifications are read in ``inbound`` (``record_notification``).
 * ``seen`` / ``heartbeat`` / ``sweep_offline`` — presence: online on every call, offline after
   the channel's silence threshold, a ``channel.status`` event each time it changes.
 
@@ -15,25 +14,19 @@ Everything commits before the API answers the device (invariant 1).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy.exc import IntegrityError
-
 from wagate.channels.base import SendResult
 from wagate.channels.device.channel import DEFAULT_LEASE_SECONDS, DEFAULT_POLL_SECONDS, setting_seconds
-from wagate.channels.device.notifications import Kind, looks_like_phone, read_notification
 from wagate.dispatch.claim import AttemptResult, claim_next, complete, next_slot
 from wagate.domain.messages import MEDIA_TYPES, MessageType
-from wagate.domain.phones import PhoneError, normalize_phone
 from wagate.domain.statuses import Status
 from wagate.errors import ConflictError, NotFoundError, SendError, ValidationError
 from wagate.runtime import Runtime
-from wagate.services.inbound import record_inbound
 from wagate.store.repos import contacts as contact_repo
 from wagate.store.repos import devices as repo
 from wagate.store.repos import messages as message_repo
@@ -45,12 +38,8 @@ TOKEN_PREFIX = "wgd"
 AUTH_CACHE_SECONDS = 5.0
 #: How long a device's word on a number ("none" after not_on_whatsapp, "exists" after a send) is kept.
 PHONE_CHECK_TTL = timedelta(days=7)
-#: The ``phone`` of an inbound message whose sender could not be matched to a number (see docs/device.md).
-UNKNOWN_PHONE = "0"
 #: Undeliverable messages (e.g. media known only by id) failed per ``GET /next`` before answering 204.
 MAX_UNDELIVERABLE_PER_CALL = 5
-#: A ``posted_at`` further than this from the server's clock is not trusted as the receive time.
-POSTED_AT_SKEW = timedelta(days=2)
 RESULT_STATUSES = ("sent", "failed", "not_on_whatsapp")
 MAX_NAME = 100
 
@@ -76,7 +65,7 @@ async def _device_channel(rt: Runtime, tenant: Tenant, channel_name: str) -> Cha
     return channel
 
 
-def _optional_text(body: dict[str, Any], key: str, limit: int) -> str | None:
+def optional_text(body: dict[str, Any], key: str, limit: int) -> str | None:
     value = body.get(key)
     if value is None:
         return None
@@ -88,8 +77,8 @@ def _optional_text(body: dict[str, Any], key: str, limit: int) -> str | None:
 async def create_device(rt: Runtime, tenant: Tenant, channel_name: str, body: dict[str, Any]) -> tuple[Any, str]:
     """A new device token for a device channel. The token is returned once and stored hashed."""
     channel = await _device_channel(rt, tenant, channel_name)
-    name = _optional_text(body, "name", MAX_NAME)
-    serial = _optional_text(body, "serial", 128)
+    name = optional_text(body, "name", MAX_NAME)
+    serial = optional_text(body, "serial", 128)
     token = new_token(TOKEN_PREFIX)
     now = rt.clock.now()
 
@@ -191,7 +180,7 @@ def heartbeat_fields(body: dict[str, Any]) -> dict[str, Any]:
         else:
             raise ValidationError('screen must be "on", "off", true or false', field="screen")
     for key, limit in (("whatsapp_version", 64), ("app_version", 64), ("serial", 128)):
-        value = _optional_text(body, key, limit)
+        value = optional_text(body, key, limit)
         if value is not None:
             fields[key] = value
     return fields
@@ -215,7 +204,7 @@ class Offer:
     retry_after: float | None = None
 
 
-async def _channel_of(rt: Runtime, device: DeviceAuth) -> ChannelRow:
+async def channel_of(rt: Runtime, device: DeviceAuth) -> ChannelRow:
     channel = (await rt.channels_of(device.tenant_id)).get(device.channel_name)
     if channel is None:
         channel = (await rt.channels_of(device.tenant_id, fresh=True)).get(device.channel_name)
@@ -301,7 +290,7 @@ async def next_message(rt: Runtime, device: DeviceAuth) -> Offer:
     message back first, with the lease unchanged, so a restart does not wait for the lease to
     run out; the agent's own record of what it already sent keeps this from sending twice.
     """
-    channel = await _channel_of(rt, device)
+    channel = await channel_of(rt, device)
     owner = owner_of(device)
     now = rt.clock.now()
     held = await rt.db.read(lambda c: repo.held_lease(c, channel.id, owner, now))
@@ -360,7 +349,7 @@ async def record_result(rt: Runtime, device: DeviceAuth, message_id: int, body: 
     if status not in RESULT_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(RESULT_STATUSES)}", field="status")
     answer = _result_answer(status, body)
-    channel = await _channel_of(rt, device)
+    channel = await channel_of(rt, device)
     row = await rt.db.read(lambda c: repo.channel_message(c, channel.id, message_id))
     if row is None:
         raise NotFoundError(f"message {message_id} not found on this channel", field="id")
@@ -391,160 +380,3 @@ async def record_result(rt: Runtime, device: DeviceAuth, message_id: int, body: 
     final = await rt.db.read(lambda c: repo.channel_message(c, channel.id, message_id))
     applied = any(ch.applied for ch in changes)
     return {"id": message_id, "status": final.status if final else current.value, "applied": applied}
-
-
-# -- notifications -----------------------------------------------------------------------------------
-
-
-def _posted_at(value: object, now: datetime) -> datetime | None:
-    """``posted_at`` as ISO 8601 or epoch seconds/milliseconds (what automation apps have at hand)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValidationError("posted_at must be a time", field="posted_at")
-    try:
-        if isinstance(value, int | float):
-            seconds = value / 1000 if value > 1e11 else value
-            return datetime.fromtimestamp(seconds, now.tzinfo)
-        if isinstance(value, str):
-            if value.strip().isdigit():
-                return _posted_at(int(value.strip()), now)
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=now.tzinfo)
-    except (ValueError, OverflowError, OSError):
-        pass
-    raise ValidationError("posted_at must be ISO 8601 or epoch seconds/milliseconds", field="posted_at")
-
-
-@dataclass(frozen=True, slots=True)
-class Sender:
-    phone: str
-    match: str
-    candidates: tuple[str, ...] = ()
-
-    @property
-    def resolved(self) -> bool:
-        return self.phone != UNKNOWN_PHONE
-
-
-async def resolve_sender(
-    rt: Runtime, device: DeviceAuth, name: str | None, jid_phone: str | None, explicit: str | None
-) -> Sender:
-    """The sender's number: told by the device, named by the notification key, shown as the title,
-    or found among the tenant's contacts by the saved name. Ambiguous and unknown names are flagged."""
-    region = device.default_region
-    for raw, how in ((explicit, "device"), (jid_phone, "jid")):
-        if raw:
-            try:
-                return Sender(normalize_phone(raw, region, "phone"), how)
-            except PhoneError:
-                if how == "device":
-                    raise
-    if not name:
-        return Sender(UNKNOWN_PHONE, "unknown")
-    if looks_like_phone(name):
-        try:
-            return Sender(normalize_phone(name, region, "title"), "number")
-        except PhoneError:
-            return Sender(UNKNOWN_PHONE, "unknown")
-    phones = await rt.db.read(lambda c: repo.phones_named(c, device.tenant_id, name))
-    if len(phones) == 1:
-        return Sender(phones[0], "name")
-    if len(phones) > 1:
-        return Sender(UNKNOWN_PHONE, "ambiguous", tuple(phones))
-    return Sender(UNKNOWN_PHONE, "unknown")
-
-
-async def record_notification(rt: Runtime, device: DeviceAuth, body: dict[str, Any]) -> dict[str, Any]:
-    """Turn a forwarded notification into an inbound message (or record why it is none), once per key."""
-    key = body.get("key")
-    if not isinstance(key, str) or not key.strip():
-        raise ValidationError("key is required", field="key", code="required")
-    if len(key) > 2000:
-        raise ValidationError("key is longer than 2000 characters", field="key", code="too_long")
-    texts = {name: _optional_text(body, name, limit) for name, limit in (("package", 128), ("group", 250))}
-    title, text = body.get("title"), body.get("text")
-    for name, value in (("title", title), ("text", text)):
-        if value is not None and not isinstance(value, str):
-            raise ValidationError(f"{name} must be a string", field=name)
-    if isinstance(text, str) and len(text) > 65536:
-        raise ValidationError("text is too long", field="text", code="too_long")
-    phone_field = body.get("phone")
-    if phone_field is not None and not isinstance(phone_field, str | int):
-        raise ValidationError("phone must be a phone number", field="phone")
-    now = rt.clock.now()
-    posted_at = _posted_at(body.get("posted_at"), now)
-    channel = await _channel_of(rt, device)
-    key_hash = hashlib.sha256(key.encode()).hexdigest()
-
-    existing = await rt.db.read(lambda c: repo.find_notification(c, channel.id, key_hash))
-    if existing is not None:
-        return {"status": existing.outcome, "message_id": existing.message_id, "duplicate": True}
-
-    reading = read_notification(texts["package"], title, text, key)
-    group = reading.group or texts["group"]
-    record = {
-        "channel_id": channel.id,
-        "device_id": device.id,
-        "key_hash": key_hash,
-        "key": key,
-        "package": texts["package"],
-        "title": title,
-        "text": text,
-        "posted_at": posted_at,
-        "received_at": now,
-    }
-    if reading.kind is not Kind.MESSAGE:
-        await rt.db.write(lambda c: repo.record_notification(c, {**record, "outcome": reading.kind.value}))
-        return {"status": reading.kind.value, "reason": reading.reason, "message_id": None, "duplicate": False}
-
-    sender = await resolve_sender(
-        rt, device, reading.sender, reading.jid_phone, str(phone_field) if phone_field is not None else None
-    )
-    payload: dict[str, Any] = {
-        "text": reading.text,
-        "sender": {
-            "name": reading.sender,
-            "match": sender.match,
-            "resolved": sender.resolved,
-            "candidates": list(sender.candidates),
-        },
-        "device": device.name,
-        "notification": {
-            "key": key,
-            "package": texts["package"],
-            "title": title,
-            "posted_at": posted_at.isoformat() if posted_at else None,
-        },
-    }
-    if group:
-        payload["group"] = {"name": group}
-    received_at = posted_at if posted_at and abs(posted_at - now) <= POSTED_AT_SKEW else None
-    provider_id = f"ntf:{key_hash[:40]}"
-    for attempt in range(2):
-        try:
-            result = await record_inbound(
-                rt,
-                channel,
-                phone=sender.phone,
-                type="text",
-                payload=payload,
-                provider_id=provider_id,
-                received_at=received_at,
-            )
-            break
-        except IntegrityError:  # the same key posted twice at once (PostgreSQL): the other won
-            if attempt:
-                raise
-    await rt.db.write(
-        lambda c: repo.record_notification(
-            c, {**record, "outcome": Kind.MESSAGE.value, "message_id": result.message_id}
-        )
-    )
-    return {
-        "status": Kind.MESSAGE.value,
-        "message_id": result.message_id,
-        "duplicate": not result.created,
-        "phone": sender.phone,
-        "sender": payload["sender"],
-    }
