@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from wagate.app import Plugin, create_app
 from wagate.channels.cloud import cloud_factory, prepare_cloud_settings
 from wagate.channels.cloud.plugin import cloud_plugin
+from wagate.channels.device import device_factory, device_plugin
 from wagate.channels.http import http_factory
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
@@ -24,11 +25,12 @@ def node_registry() -> ChannelRegistry:
     registry = default_registry()
     registry.register("cloud", cloud_factory, prepare_settings=prepare_cloud_settings)
     registry.register("http", http_factory)
+    registry.register("device", device_factory)
     return registry
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
-    plugins: list[Plugin] = [cloud_plugin]
+    plugins: list[Plugin] = [cloud_plugin, device_plugin]
     if settings.sandbox:
         from wagate.sandbox.plugin import sandbox_plugin
 

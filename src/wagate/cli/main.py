@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from wagate.cli import agent as agent_cli
 from wagate.cli import bench as bench_cli
 from wagate.cli.sim import sim
 from wagate.config import Settings
@@ -20,6 +21,7 @@ app.add_typer(token_app, name="token")
 bench_app = typer.Typer(help="Benchmarks (numbers and ratios printed; see docs/performance.md).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 bench_app.command("dispatch")(bench_cli.dispatch)
+app.command("agent")(agent_cli.agent)
 
 from wagate.cli import bench_policy  # noqa: E402  (its own module; registered here)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import wagate.store.policy_tables  # noqa: F401  (templates, consents, refusals, counters)
 from wagate.store import (
     cloud_tables,  # noqa: F401  (registers its tables)
+    device_tables,  # noqa: F401  (registers the device channel's tables)
     dispatch_tables,  # noqa: F401  (registers the dispatcher's tables)
 )
 from wagate.store.tables import metadata

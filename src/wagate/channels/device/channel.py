@@ -1,0 +1,62 @@
+"""The ``device`` channel kind: a phone (or emulator) running WhatsApp pulls its messages.
+
+Nothing is pushed: ``push`` is False, so the dispatcher leaves the channel's queue to the
+device protocol (``GET /device/v1/next`` claims through ``dispatch.claim.claim_next``, with
+the same pacing, caps and rules). ``resend_safe`` is True: a device reports results keyed by
+message id and the agent remembers what it already sent, so a lease that ran out (a phone
+that went silent mid-send) is re-offered instead of being marked ``unknown``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult
+from wagate.errors import SendError
+
+#: Channel ``settings`` keys of a device channel, with their defaults.
+DEFAULT_LEASE_SECONDS = 120.0
+DEFAULT_POLL_SECONDS = 5.0
+
+
+def setting_seconds(settings: dict[str, Any], key: str, default: float) -> float:
+    value = settings.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return default
+
+
+class DeviceChannel:
+    kind: ClassVar[str] = "device"
+    push: ClassVar[bool] = False
+    resend_safe: ClassVar[bool] = True
+
+    def __init__(self, config: ChannelConfig) -> None:
+        self.config = config
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a device holds a message before it goes back to the queue (``settings.lease_seconds``)."""
+        return setting_seconds(self.config.settings, "lease_seconds", DEFAULT_LEASE_SECONDS)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        """Never called by the dispatcher (``push`` is False); a caller that tries is told to wait for the device."""
+        raise SendError(
+            "device channels are pulled by their devices (GET /device/v1/next)",
+            code="pull_channel",
+            retryable=True,
+        )
+
+    async def check_phone(self, phone: str) -> PhonePresence:
+        """A phone can only tell by trying to send; answers come from results (``not_on_whatsapp``)."""
+        return "unknown"
+
+
+def device_factory(config: ChannelConfig, _context: Any) -> DeviceChannel:
+    return DeviceChannel(config)
