@@ -15,6 +15,7 @@ from wagate.app import Plugin, create_app
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
 from wagate.config import Settings
+from wagate.webhooks.plugin import webhooks_plugin
 
 
 def node_registry() -> ChannelRegistry:
@@ -22,7 +23,7 @@ def node_registry() -> ChannelRegistry:
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
-    return []
+    return [webhooks_plugin]
 
 
 def build_node(

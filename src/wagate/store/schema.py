@@ -6,6 +6,7 @@ Feature packages add their table modules to the import list below.
 
 from __future__ import annotations
 
+from wagate.store import webhooks_tables  # noqa: F401  (registers the webhook tables)
 from wagate.store.tables import metadata
 
 __all__ = ["metadata"]

@@ -340,7 +340,8 @@ def insert_inbound(
         type="message.received",
         message_id=message_id,
         now=now,
-        payload=status_event_payload(full, _channel_name(conn, channel_id), None, "inbound"),
+        # The content travels with the event: webhooks and the pull feed carry what the client wrote.
+        payload={**status_event_payload(full, _channel_name(conn, channel_id), None, "inbound"), "content": payload},
     )
     return message_id, True
 
