@@ -76,7 +76,7 @@ class Receiver:
             return
         self.answered.append((item, status))
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
-        await send({"type": "http.response.body", "body": b"ok"})
+        await send({"type": "http.response.body", "body": b"" if status in (204, 304) else b"ok"})
 
     async def start(self) -> Receiver:
         config = uvicorn.Config(
