@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1, description="Each delay is scaled by 1 ± this.")
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Whole-request timeout of one attempt.")
     webhook_max_response_bytes: int = Field(default=65536, ge=0, description="At most this much of an answer is read.")
-    webhook_concurrency: int = Field(default=256, ge=1, description="Deliveries in flight per process.")
+    webhook_concurrency: int = Field(default=1024, ge=1, description="Deliveries claimed per process at most.")
     webhook_target_concurrency: int = Field(
         default=16, ge=1, description="Deliveries in flight per subscription (per host for per-message callbacks)."
     )

@@ -12,3 +12,18 @@
 Guarantees: at least once; in order per message and target; concurrent across messages and
 targets; a slow or dead receiver holds only its own concurrency slots. See docs/webhooks.md.
 """
+
+import asyncio
+
+
+async def sleep_until(event: asyncio.Event, timeout: float) -> None:
+    """Wait for ``event`` or ``timeout`` seconds, whichever first.
+
+    ``asyncio.timeout`` rather than ``asyncio.wait_for``: on Python 3.11 ``wait_for`` swallows a
+    cancellation that arrives while the awaited event fires, leaving a loop that cannot be stopped.
+    """
+    try:
+        async with asyncio.timeout(timeout):
+            await event.wait()
+    except TimeoutError:
+        pass

@@ -17,7 +17,6 @@ after ``webhook_gap_grace_seconds``. SQLite has a single writer, so ids become v
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from wagate.domain.webhooks import ordering_key, target_of, validate_url
 from wagate.errors import ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import webhooks as repo
+from wagate.webhooks import sleep_until
 from wagate.webhooks.formats import wants
 from wagate.webhooks.signer import new_secret
 
@@ -115,8 +115,7 @@ class Fanout:
             if result.events >= self.batch:
                 continue
             timeout = 0.2 if result.waiting_on_gap else IDLE_SECONDS
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await sleep_until(self._wake, timeout)
             self._wake.clear()
 
     # -- inside the transaction ------------------------------------------------------------

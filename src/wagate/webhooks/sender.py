@@ -1,8 +1,9 @@
 """The sender: claim due deliveries, POST them signed, record what happened.
 
 * **Isolation.** Each target (a subscription, or the host of a per-message callback URL) has
-  its own semaphore of ``webhook_target_concurrency`` requests in flight, and may hold at most
-  twice that many claims; the process holds at most ``webhook_concurrency`` claims. A receiver
+  its own semaphore of ``webhook_target_concurrency`` requests in flight, and may hold up to
+  eight times that many claims (so the next request never waits for a database round trip);
+  the process holds at most ``webhook_concurrency`` claims. A receiver
   that hangs until the timeout fills only its own slots — the claim query skips full targets.
 * **Each request** has one whole-request timeout, follows no redirects (a 3xx is a failure)
   and reads at most ``webhook_max_response_bytes`` of the answer.
@@ -17,7 +18,6 @@ the request rate of httpx with many concurrent connections (docs/performance.md,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -33,6 +33,7 @@ from wagate import __version__
 from wagate.runtime import Runtime
 from wagate.store.repos import webhooks as repo
 from wagate.store.repos.webhooks import Claimed, Outcome
+from wagate.webhooks import sleep_until
 from wagate.webhooks.formats import Event, render
 from wagate.webhooks.schedule import RetrySchedule
 from wagate.webhooks.signer import signature_headers, webhook_id
@@ -40,6 +41,8 @@ from wagate.webhooks.signer import signature_headers, webhook_id
 log = logging.getLogger("wagate.webhooks")
 
 IDLE_SECONDS = 30.0
+#: Claims a target may hold, in multiples of its concurrency: refills come in batches of half.
+PREFETCH = 8
 MAINTENANCE_SECONDS = 30.0
 RESPONSE_EXCERPT = 500
 USER_AGENT = f"wagate-webhooks/{__version__}"
@@ -61,10 +64,13 @@ class Sender:
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.capacity = settings.webhook_concurrency
         self.per_target = settings.webhook_target_concurrency
-        self.prefetch = 2 * self.per_target
+        self.prefetch = PREFETCH * self.per_target
         self.timeout = settings.webhook_timeout_seconds
         self.max_response = settings.webhook_max_response_bytes
         self._claimed: dict[str, int] = defaultdict(int)
+        #: Targets whose last attempt failed hold no more claims than they can send at once, so a
+        #: dead receiver ties up ``per_target`` claims at most, never a prefetch queue.
+        self._struggling: set[str] = set()
         self._total = 0
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
@@ -126,17 +132,19 @@ class Sender:
         if free <= 0:
             return 0
         now = self.rt.clock.now()
-        full = [target for target, n in self._claimed.items() if n >= self.prefetch]
-        room = {target: self.prefetch - n for target, n in self._claimed.items() if n < self.prefetch}
-        lease = now + timedelta(seconds=self.timeout * 3 + 30)
+        full = [target for target, n in self._claimed.items() if n >= self._limit(target)]
+        room = {target: self._limit(target) - n for target, n in self._claimed.items() if n < self._limit(target)}
+        # A claim may wait behind the target's other claims: the lease covers that queue too.
+        lease = now + timedelta(seconds=self.timeout * (self.prefetch // self.per_target + 1) + 30)
         claimed = await self.rt.db.write(
             lambda c: repo.claim_due(
                 c,
                 now=now,
                 owner=self.owner,
                 lease_until=lease,
-                limit=free,
-                room=room,
+                # Enough rows to fill every target with room, without reading a whole backlog.
+                limit=min(free, sum(room.values()) + self.prefetch),
+                room=room | {target: self.per_target for target in self._struggling if target not in room},
                 default_room=self.prefetch,
                 full=full,
             )
@@ -148,6 +156,9 @@ class Sender:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(claimed)
+
+    def _limit(self, target: str) -> int:
+        return self.per_target if target in self._struggling else self.prefetch
 
     async def _claim_loop(self) -> None:
         last_maintenance = time.monotonic()
@@ -166,12 +177,11 @@ class Sender:
             except Exception:
                 log.exception("webhook claim failed; retrying")
                 timeout = 1.0
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await sleep_until(self._wake, timeout)
 
     async def _idle_timeout(self) -> float:
         """Until the next due delivery of a target with room; full targets wake us as they drain."""
-        full = [target for target, n in self._claimed.items() if n >= self.prefetch]
+        full = [target for target, n in self._claimed.items() if n >= self._limit(target)]
         due = await self.rt.db.read(lambda c: repo.next_due(c, full))
         if due is None:
             return IDLE_SECONDS
@@ -198,14 +208,19 @@ class Sender:
         try:
             async with self._semaphore(item.target):
                 outcome = await self._attempt(item)
+            if outcome.result == "delivered":
+                self._struggling.discard(item.target)
+            elif outcome.result in ("retry", "gone"):
+                self._struggling.add(item.target)
             self._outcomes.put_nowait(outcome)
         finally:
             self._claimed[item.target] -= 1
             if self._claimed[item.target] <= 0:
                 self._claimed.pop(item.target, None)
             self._total -= 1
-            if self._claimed.get(item.target, 0) <= self.per_target:
-                self._wake.set()
+            left = self._claimed.get(item.target, 0)
+            if left == self._limit(item.target) // 2 or item.target in self._struggling:
+                self._wake.set()  # refill in batches, not one claim per finished request
 
     async def _attempt(self, item: Claimed) -> Outcome:
         attempt = item.attempts + 1

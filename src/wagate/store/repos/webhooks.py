@@ -32,6 +32,17 @@ def _is_pg(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
+def _ids_still(conn: Connection, ids: Sequence[int], status: str) -> Any:
+    """``id IN ids`` and still in ``status``.
+
+    On PostgreSQL the status guard is what settles a race between nodes. SQLite has a single
+    writer and the rows were read in this very transaction, so the guard is left out there —
+    with it, SQLite's planner walks the status index (every pending row) instead of the keys.
+    """
+    condition = d.c.id.in_(list(ids))
+    return sa.and_(condition, d.c.status == status) if _is_pg(conn) else condition
+
+
 # ---------------------------------------------------------------------------------------------
 # Subscriptions
 
@@ -173,6 +184,23 @@ def active_subscriptions(conn: Connection, tenant_ids: Iterable[int]) -> list[An
     )
 
 
+def _rows_of_keys(conn: Connection, names: Sequence[str], lock: bool = False) -> list[Any]:
+    """Every delivery of these ordering keys (a message has a handful), through the key index.
+
+    Status is filtered by the caller: with ``status`` in the WHERE clause SQLite's planner takes
+    the status index and walks every pending or blocked row instead.
+    """
+    rows: list[Any] = []
+    for start in range(0, len(names), 500):
+        query = sa.select(d.c.id, d.c.subscription_id, d.c.ordering_key, d.c.status).where(
+            d.c.ordering_key.in_(names[start : start + 500])
+        )
+        if lock and _is_pg(conn):
+            query = query.where(d.c.status.in_(OPEN)).with_for_update(read=True)
+        rows.extend(conn.execute(query))
+    return rows
+
+
 def open_keys(conn: Connection, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
     """Which (subscription, ordering key) pairs still have an unfinished delivery.
 
@@ -181,19 +209,12 @@ def open_keys(conn: Connection, keys: Sequence[tuple[int, str]]) -> set[tuple[in
     """
     if not keys:
         return set()
-    found: set[tuple[int, str]] = set()
     wanted = set(keys)
-    names = sorted({key for _, key in keys})
-    for start in range(0, len(names), 500):
-        query = sa.select(d.c.id, d.c.subscription_id, d.c.ordering_key).where(
-            d.c.ordering_key.in_(names[start : start + 500]), d.c.status.in_(OPEN)
-        )
-        if _is_pg(conn):
-            query = query.with_for_update(read=True)
-        for row in conn.execute(query):
-            pair = (int(row.subscription_id), str(row.ordering_key))
-            if pair in wanted:
-                found.add(pair)
+    found: set[tuple[int, str]] = set()
+    for row in _rows_of_keys(conn, sorted({key for _, key in keys}), lock=True):
+        pair = (int(row.subscription_id), str(row.ordering_key))
+        if row.status in OPEN and pair in wanted:
+            found.add(pair)
     return found
 
 
@@ -274,7 +295,7 @@ def claim_due(
         int(r[0])
         for r in conn.execute(
             d.update()
-            .where(d.c.id.in_(ids), d.c.status == "pending")
+            .where(_ids_still(conn, ids, "pending"))
             .values(status="sending", lease_owner=owner, lease_expires_at=lease_until, updated_at=now)
             .returning(d.c.id)
         )
@@ -351,11 +372,40 @@ class Outcome:
     next_at: datetime | None = None
 
 
+def _finish_statement(status: str, *, next_at: bool = False, finished: bool = False) -> Any:
+    """One UPDATE for many outcomes of a kind (executemany), guarded by our lease."""
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": sa.bindparam("b_attempts"),
+        "last_status_code": sa.bindparam("b_code"),
+        "last_error": sa.bindparam("b_error"),
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "updated_at": sa.bindparam("b_now"),
+    }
+    if next_at:
+        values["next_attempt_at"] = sa.bindparam("b_next")
+    if finished:
+        values["finished_at"] = sa.bindparam("b_now")
+    # Only while we still hold the lease: a claim that expired and went elsewhere is not ours.
+    return (
+        d.update()
+        .where(d.c.id == sa.bindparam("b_id"), d.c.status == "sending", d.c.lease_owner == sa.bindparam("b_owner"))
+        .values(**values)
+    )
+
+
+_DELIVERED = _finish_statement("delivered", finished=True)
+_DEAD = _finish_statement("dead", finished=True)
+_RETRY = _finish_statement("pending", next_at=True)
+
+
 def record_outcomes(conn: Connection, outcomes: Sequence[Outcome], now: datetime, owner: str) -> int:
     """Write attempts and their consequences in one transaction. Returns how many rows became due.
 
     A finished delivery (delivered or dead) promotes the next blocked one of its ordering key;
     a 410 from a subscription disables it and dead-letters everything it still had open.
+    A handful of set-based statements per batch, whatever its size: this is the hot path.
     """
     if not outcomes:
         return 0
@@ -374,61 +424,62 @@ def record_outcomes(conn: Connection, outcomes: Sequence[Outcome], now: datetime
             for o in outcomes
         ],
     )
-    promoted = 0
+    groups: dict[str, list[dict[str, Any]]] = {"delivered": [], "dead": [], "retry": []}
     finished: list[Outcome] = []
     for o in outcomes:
-        base = {
-            "attempts": o.attempt,
-            "last_status_code": o.status_code,
-            "last_error": o.error,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "updated_at": now,
+        params = {
+            "b_id": o.delivery_id,
+            "b_attempts": o.attempt,
+            "b_code": o.status_code,
+            "b_error": o.error,
+            "b_now": now,
+            "b_owner": owner,
         }
-        # Only while we still hold the lease: a claim that expired and went elsewhere is not ours.
-        owned = sa.and_(d.c.id == o.delivery_id, d.c.status == "sending", d.c.lease_owner == owner)
-        if o.result == "delivered":
-            conn.execute(d.update().where(owned).values(**base, status="delivered", finished_at=now))
-            finished.append(o)
-        elif o.result == "retry":
-            conn.execute(d.update().where(owned).values(**base, status="pending", next_attempt_at=o.next_at))
-        elif o.result == "gone" and o.kind == "subscription":
-            conn.execute(d.update().where(owned).values(**base, status="dead", finished_at=now))
+        if o.result == "gone" and o.kind == "subscription":
+            conn.execute(_DEAD, [params])
             disable_subscription(conn, o.subscription_id, f"the endpoint answered 410 Gone at {o.at.isoformat()}", now)
-        else:  # dead: retries exhausted, or a per-message callback URL that is gone
-            conn.execute(d.update().where(owned).values(**base, status="dead", finished_at=now))
+        elif o.result == "retry":
+            groups["retry"].append({**params, "b_next": o.next_at})
+        elif o.result == "delivered":
+            groups["delivered"].append(params)
             finished.append(o)
-    for o in finished:
-        promoted += promote_next(conn, o.subscription_id, o.ordering_key, now)
+        else:  # dead: retries exhausted, or a per-message callback URL that is gone
+            groups["dead"].append(params)
+            finished.append(o)
+    for statement, rows in ((_DELIVERED, groups["delivered"]), (_DEAD, groups["dead"]), (_RETRY, groups["retry"])):
+        if rows:
+            conn.execute(statement, rows)
+    return promote_many(conn, [(o.subscription_id, o.ordering_key) for o in finished if o.ordering_key], now)
+
+
+def promote_many(conn: Connection, pairs: Sequence[tuple[int, str | None]], now: datetime) -> int:
+    """For each (subscription, key) with nothing pending or sending, let its oldest blocked row go."""
+    wanted = {(int(sub), str(key)) for sub, key in pairs if key is not None}
+    if not wanted:
+        return 0
+    busy: set[tuple[int, str]] = set()
+    heads: dict[tuple[int, str], int] = {}
+    for row in _rows_of_keys(conn, sorted({key for _, key in wanted})):
+        pair = (int(row.subscription_id), str(row.ordering_key))
+        if row.status in ("pending", "sending"):
+            busy.add(pair)
+        elif row.status == "blocked" and (pair not in heads or int(row.id) < heads[pair]):
+            heads[pair] = int(row.id)
+    ids = [head for pair, head in heads.items() if pair in wanted and pair not in busy]
+    promoted = 0
+    for start in range(0, len(ids), 500):
+        result = conn.execute(
+            d.update()
+            .where(_ids_still(conn, ids[start : start + 500], "blocked"))
+            .values(status="pending", next_attempt_at=now, updated_at=now)
+        )
+        promoted += int(result.rowcount)
     return promoted
 
 
 def promote_next(conn: Connection, subscription_id: int, ordering_key: str | None, now: datetime) -> int:
     """Let the oldest blocked delivery of a key go, if nothing of that key is pending or sending."""
-    if ordering_key is None:
-        return 0
-    busy = conn.execute(
-        sa.select(d.c.id)
-        .where(
-            d.c.subscription_id == subscription_id,
-            d.c.ordering_key == ordering_key,
-            d.c.status.in_(("pending", "sending")),
-        )
-        .limit(1)
-    ).first()
-    if busy is not None:
-        return 0
-    head = conn.execute(
-        sa.select(sa.func.min(d.c.id)).where(
-            d.c.subscription_id == subscription_id, d.c.ordering_key == ordering_key, d.c.status == "blocked"
-        )
-    ).scalar()
-    if head is None:
-        return 0
-    conn.execute(
-        d.update().where(d.c.id == head, d.c.status == "blocked").values(status="pending", next_attempt_at=now)
-    )
-    return 1
+    return promote_many(conn, [(subscription_id, ordering_key)], now)
 
 
 def release_leases(conn: Connection, owner: str, now: datetime) -> int:
@@ -467,7 +518,7 @@ def promote_orphans(conn: Connection, now: datetime, limit: int = 500) -> int:
         .group_by(d.c.subscription_id, d.c.ordering_key)
         .limit(limit)
     ).all()
-    return sum(promote_next(conn, int(r.subscription_id), r.ordering_key, now) for r in rows)
+    return promote_many(conn, [(int(r.subscription_id), r.ordering_key) for r in rows], now)
 
 
 # ---------------------------------------------------------------------------------------------
