@@ -75,7 +75,8 @@ webhook_deliveries = sa.Table(
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at", "target"),
-    sa.Index("ix_webhook_deliveries_order", "ordering_key", "subscription_id", "id"),
+    # (key, status) first: "open deliveries of these messages" is an index-only lookup.
+    sa.Index("ix_webhook_deliveries_order", "ordering_key", "status", "subscription_id", "id"),
     sa.Index("ix_webhook_deliveries_subscription", "subscription_id", "id"),
     sa.Index("ix_webhook_deliveries_event", "event_id"),
 )

@@ -23,8 +23,10 @@ import os
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import aiohttp
 from sqlalchemy.engine import Connection
@@ -75,6 +77,7 @@ class Sender:
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
         self._wake = asyncio.Event()
+        self._claiming = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
@@ -126,35 +129,48 @@ class Sender:
 
     # -- claiming ----------------------------------------------------------------------------
 
-    async def run_once(self) -> int:
-        """Claim what there is room for and start sending it. Returns how many were claimed."""
+    def _claim_job(self, now: datetime) -> Callable[[Connection], list[Claimed]] | None:
+        """A claim for what there is room for, to run inside some transaction; ``None``: no room."""
         free = self.capacity - self._total
         if free <= 0:
-            return 0
-        now = self.rt.clock.now()
+            return None
         full = [target for target, n in self._claimed.items() if n >= self._limit(target)]
         room = {target: self._limit(target) - n for target, n in self._claimed.items() if n < self._limit(target)}
+        room |= {target: self.per_target for target in self._struggling if target not in room and target not in full}
         # A claim may wait behind the target's other claims: the lease covers that queue too.
         lease = now + timedelta(seconds=self.timeout * (self.prefetch // self.per_target + 1) + 30)
-        claimed = await self.rt.db.write(
-            lambda c: repo.claim_due(
-                c,
+
+        def job(conn: Connection) -> list[Claimed]:
+            return repo.claim_due(
+                conn,
                 now=now,
                 owner=self.owner,
                 lease_until=lease,
                 # Enough rows to fill every target with room, without reading a whole backlog.
-                limit=min(free, sum(room.values()) + self.prefetch),
-                room=room | {target: self.per_target for target in self._struggling if target not in room},
+                limit=min(free, sum(room.values()) + self.prefetch // 2),
+                room=room,
                 default_room=self.prefetch,
                 full=full,
             )
-        )
+
+        return job
+
+    def _spawn(self, claimed: list[Claimed]) -> None:
         for item in claimed:
             self._claimed[item.target] += 1
             self._total += 1
             task = asyncio.create_task(self._deliver(item), name=f"webhook-{item.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def run_once(self) -> int:
+        """Claim what there is room for and start sending it. Returns how many were claimed."""
+        async with self._claiming:
+            job = self._claim_job(self.rt.clock.now())
+            if job is None:
+                return 0
+            claimed = await self.rt.db.write(job)
+            self._spawn(claimed)
         return len(claimed)
 
     def _limit(self, target: str) -> int:
@@ -350,10 +366,15 @@ class Sender:
             await self._write(batch)
 
     async def _write(self, batch: list[Outcome]) -> None:
-        now = self.rt.clock.now()
+        """Record a batch of attempts and, in the same transaction, claim the next deliveries:
+        one commit per round instead of two — the commit is what a busy sender waits on."""
         while True:
             try:
-                promoted = await self.rt.db.write(lambda c: repo.record_outcomes(c, batch, now, self.owner))
+                async with self._claiming:
+                    now = self.rt.clock.now()
+                    job = partial(_record_and_claim, batch, now, self.owner, self._claim_job(now))
+                    promoted, claimed = await self.rt.db.write(job)
+                    self._spawn(claimed)
                 break
             except asyncio.CancelledError:
                 raise
@@ -370,6 +391,17 @@ class Sender:
         if batch:
             now = self.rt.clock.now()
             await self.rt.db.write(lambda c: repo.record_outcomes(c, batch, now, self.owner))
+
+
+def _record_and_claim(
+    batch: list[Outcome],
+    now: datetime,
+    owner: str,
+    claim: Callable[[Connection], list[Claimed]] | None,
+    conn: Connection,
+) -> tuple[int, list[Claimed]]:
+    promoted = repo.record_outcomes(conn, batch, now, owner)
+    return promoted, claim(conn) if claim is not None else []
 
 
 def _ms(started: float) -> float:

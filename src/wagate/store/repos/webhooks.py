@@ -185,18 +185,14 @@ def active_subscriptions(conn: Connection, tenant_ids: Iterable[int]) -> list[An
 
 
 def _rows_of_keys(conn: Connection, names: Sequence[str], lock: bool = False) -> list[Any]:
-    """Every delivery of these ordering keys (a message has a handful), through the key index.
-
-    Status is filtered by the caller: with ``status`` in the WHERE clause SQLite's planner takes
-    the status index and walks every pending or blocked row instead.
-    """
+    """The unfinished deliveries of these ordering keys: an index-only lookup on (key, status)."""
     rows: list[Any] = []
     for start in range(0, len(names), 500):
         query = sa.select(d.c.id, d.c.subscription_id, d.c.ordering_key, d.c.status).where(
-            d.c.ordering_key.in_(names[start : start + 500])
+            d.c.ordering_key.in_(names[start : start + 500]), d.c.status.in_(OPEN)
         )
         if lock and _is_pg(conn):
-            query = query.where(d.c.status.in_(OPEN)).with_for_update(read=True)
+            query = query.with_for_update(read=True)
         rows.extend(conn.execute(query))
     return rows
 

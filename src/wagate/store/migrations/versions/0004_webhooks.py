@@ -108,7 +108,9 @@ def upgrade() -> None:
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.create_index("ix_webhook_deliveries_due", ["status", "next_attempt_at", "target"], unique=False)
         batch_op.create_index("ix_webhook_deliveries_event", ["event_id"], unique=False)
-        batch_op.create_index("ix_webhook_deliveries_order", ["ordering_key", "subscription_id", "id"], unique=False)
+        batch_op.create_index(
+            "ix_webhook_deliveries_order", ["ordering_key", "status", "subscription_id", "id"], unique=False
+        )
         batch_op.create_index("ix_webhook_deliveries_subscription", ["subscription_id", "id"], unique=False)
 
     op.create_table(
