@@ -137,7 +137,7 @@ async def test_410_gone_disables_the_subscription_and_dead_letters_its_deliverie
         await receiver.stop()
 
 
-@pytest.mark.parametrize("hook_settings", [{**FAST, "webhook_timeout_seconds": 1.0}])
+@pytest.mark.parametrize("hook_settings", [{**FAST, "webhook_timeout_seconds": 3.0}])
 async def test_a_receiver_that_never_answers_times_out_and_holds_nobody_else(hooks: Hooks) -> None:
     hanging = await Receiver(behaviour=lambda _r: HANG).start()
     healthy = await Receiver().start()
@@ -149,7 +149,7 @@ async def test_a_receiver_that_never_answers_times_out_and_holds_nobody_else(hoo
         for message in messages:
             await hooks.advance(message, "sending", "sent")
         # Everything reaches the healthy receiver while the hanging one still holds its requests.
-        await eventually(lambda: len(healthy.delivered()) == 15, timeout=0.9, what="the healthy receiver")
+        await eventually(lambda: len(healthy.delivered()) == 15, timeout=2.5, what="the healthy receiver")
         assert len(hanging.answered) == 0 and len(hanging.received) == 5
         assert all(item.verified for item in healthy.delivered())
 
@@ -162,7 +162,7 @@ async def test_a_receiver_that_never_answers_times_out_and_holds_nobody_else(hoo
                 break
             await asyncio.sleep(0.02)
         attempt = (await timed_out())[0]
-        assert attempt["status_code"] is None and attempt["latency_ms"] >= 900
+        assert attempt["status_code"] is None and attempt["latency_ms"] >= 2900
     finally:
         await hanging.stop()
         await healthy.stop()
