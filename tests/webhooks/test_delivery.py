@@ -234,3 +234,29 @@ async def test_a_restart_resumes_deliveries_where_they_stopped(db_url: str, tmp_
         assert all(i.verified for i in receiver.delivered())
     finally:
         await receiver.stop()
+
+
+async def test_channel_and_consent_events_appended_by_others_are_delivered(hooks: Hooks) -> None:
+    from wagate.store.repos.events import append_event
+
+    receiver = await Receiver().start()
+    try:
+        _sub, secret = await hooks.subscribe(receiver.url, ["channel.status", "consent.changed"])
+        receiver.secret = secret
+        tenant = hooks.app.state.bootstrap.tenant
+        now = hooks.rt.clock.now()
+        for type_, payload in (
+            ("channel.status", {"channel": "main", "status": "offline"}),
+            ("consent.changed", {}),
+            ("channel.status", {"channel": "main", "status": "online"}),
+        ):
+            await hooks.rt.db.write(
+                lambda c, t=type_, p=payload: append_event(c, tenant_id=tenant.id, type=t, payload=p, now=now)
+            )
+        await eventually(lambda: len(receiver.delivered()) == 3, what="channel and consent events")
+        got = [(i.json["type"], i.json["data"]) for i in receiver.delivered() if i.verified]
+        channel = [data["status"] for type_, data in got if type_ == "channel.status"]
+        assert channel == ["offline", "online"]  # one channel's events stay in order
+        assert ("consent.changed", {}) in got
+    finally:
+        await receiver.stop()

@@ -242,7 +242,7 @@ class Sender:
         attempt = item.attempts + 1
         if item.subscription_status != "active":
             return self._outcome(item, attempt, "dead", error="the subscription is disabled")
-        if not item.payload:
+        if item.event_missing:
             return self._outcome(item, attempt, "dead", error="the event is no longer in the outbox")
         event = Event(
             id=item.event_id,

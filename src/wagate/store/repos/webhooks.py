@@ -251,6 +251,7 @@ class Claimed:
     message_id: int | None
     payload: dict[str, Any]
     event_created_at: datetime
+    event_missing: bool = False
 
 
 def claim_due(
@@ -345,6 +346,7 @@ def claim_due(
             message_id=int(r.message_id) if r.message_id is not None else None,
             payload=r.payload if r.payload is not None else {},
             event_created_at=r.event_created_at or now,
+            event_missing=r.event_created_at is None,
         )
         for r in rows
     ]
