@@ -7,9 +7,14 @@ Nothing here opens a connection or touches the disk: ``create_app`` receives a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: Seconds between webhook attempts: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 12 h, 12 h
+#: (≈ 39.7 h in all; ≥ 31.8 h even when the ±20 % jitter always shortens). See docs/webhooks.md.
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = [5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 43200.0, 43200.0]
 
 
 class Settings(BaseSettings):
@@ -45,6 +50,42 @@ class Settings(BaseSettings):
         default="Europe/Moscow",
         description="Zone of the dates the WAMM-style API writes (YYYY-MM-DD HH:MM:SS); a tenant's settings.timezone wins.",
     )
+
+    # Webhooks and the events feed (docs/webhooks.md, docs/operations.md).
+    webhooks: bool = Field(default=True, description="Run the webhook sender (fan-out and delivery) in this process.")
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+        description="Seconds to wait before each retry, comma-separated; attempts = len + 1.",
+    )
+    webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1, description="Each delay is scaled by 1 ± this.")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Whole-request timeout of one attempt.")
+    webhook_max_response_bytes: int = Field(default=65536, ge=0, description="At most this much of an answer is read.")
+    webhook_concurrency: int = Field(default=1024, ge=1, description="Deliveries claimed per process at most.")
+    webhook_target_concurrency: int = Field(
+        default=16, ge=1, description="Deliveries in flight per subscription (per host for per-message callbacks)."
+    )
+    webhook_gap_grace_seconds: float = Field(
+        default=60.0, gt=0, description="PostgreSQL: how long an unseen event id may hold the outbox cursor back."
+    )
+    webhook_dead_letter_days: float = Field(default=30.0, gt=0, description="How long dead letters are kept.")
+    events_retention_days: float = Field(default=7.0, gt=0, description="How long events stay in the outbox/feed.")
+    events_purge_interval_seconds: float = Field(default=3600.0, gt=0)
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: Any) -> Any:
+        """``WAGATE_WEBHOOK_RETRY_SCHEDULE=5,30,120`` as well as a JSON list or a Python list."""
+        if isinstance(value, str):
+            text = value.strip().strip("[]")
+            return [float(part) for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _check_schedule(cls, value: list[float]) -> list[float]:
+        if any(delay < 0 for delay in value):
+            raise ValueError("retry delays must be >= 0 seconds")
+        return value
 
     @property
     def base_url(self) -> str:

@@ -162,6 +162,18 @@ def bench_ingest(
 app.command("sim")(sim)
 
 
+@bench_app.command("webhooks")
+def bench_webhooks(
+    events: Annotated[int, typer.Option(help="Events to deliver (4 per message)")] = 20000,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight per target")] = 16,
+    database_url: Annotated[str | None, typer.Option(help="Default: a fresh SQLite file")] = None,
+) -> None:
+    """Events/s from the outbox to a local receiver verifying signatures, beside a bare baseline."""
+    from wagate.bench.webhooks import run
+
+    run(events=events, concurrency=concurrency, database_url=database_url)
+
+
 def main() -> None:  # pragma: no cover
     app(prog_name="wagate")
 

@@ -98,8 +98,9 @@ class _Pending:
 class _SqliteWriter:
     """The single writer thread with group commit."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_commit: list[Callable[[], None]] | None = None) -> None:
         self._engine = engine
+        self._on_commit = on_commit if on_commit is not None else []
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="wagate-sqlite-writer", daemon=True)
         self._thread.start()
@@ -167,7 +168,16 @@ class _SqliteWriter:
             return
         self.batches += 1
         self.jobs += len(batch)
+        _notify(self._on_commit)
         _resolve_all([(p, ok, value) for p, (ok, value) in zip(batch, outcomes, strict=True)])
+
+
+def _notify(listeners: list[Callable[[], None]]) -> None:
+    for listener in listeners:
+        try:
+            listener()
+        except Exception:  # a listener must never break a commit
+            log.exception("commit listener failed")
 
 
 def _resolve_all(results: list[tuple[_Pending, bool, Any]]) -> None:
@@ -201,13 +211,14 @@ class Database:
         self._writer: _SqliteWriter | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._async: AsyncEngine | None = None
+        self._commit_listeners: list[Callable[[], None]] = []
         if self.is_sqlite:
             path = sqlite_path(url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
             self._sqlite_write = make_sqlite_engine(url, sqlite_synchronous, "BEGIN IMMEDIATE")
             self._sqlite_read = make_sqlite_engine(url, sqlite_synchronous, "BEGIN")
-            self._writer = _SqliteWriter(self._sqlite_write)
+            self._writer = _SqliteWriter(self._sqlite_write, self._commit_listeners)
             self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wagate-sqlite-read")
         else:
             self._async = create_async_engine(
@@ -240,7 +251,16 @@ class Database:
             return await self._writer.submit(job)
         assert self._async is not None
         async with self._async.begin() as conn:
-            return await conn.run_sync(job)
+            result = await conn.run_sync(job)
+        _notify(self._commit_listeners)
+        return result
+
+    def add_commit_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every durable commit of ``write`` (from any thread; keep it tiny).
+
+        Outbox consumers use it to wake up when new events may be visible instead of polling.
+        """
+        self._commit_listeners.append(listener)
 
     async def read(self, job: Job[T]) -> T:
         """Run ``job`` on a consistent snapshot; it must not write."""

@@ -11,6 +11,7 @@ from wagate.store import (
     cloud_tables,  # noqa: F401  (registers its tables)
     device_tables,  # noqa: F401  (registers the device channel's tables)
     dispatch_tables,  # noqa: F401  (registers the dispatcher's tables)
+    webhooks_tables,  # noqa: F401  (registers the webhook tables)
 )
 from wagate.store.tables import metadata
 

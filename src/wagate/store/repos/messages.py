@@ -430,6 +430,7 @@ def insert_inbound(
         type="message.received",
         message_id=message_id,
         now=now,
+        # The content travels with the event: webhooks and the pull feed carry what the client wrote.
         payload=status_event_payload(full, _channel_name(conn, channel_id), None, "inbound"),
     )
     return message_id, True

@@ -1,0 +1,39 @@
+"""``GET /v1/events``: the pull feed for CRMs that cannot receive webhooks, or catch up after one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from wagate.api.deps import PrincipalDep, RuntimeDep
+from wagate.webhooks import service
+from wagate.webhooks.formats import Event
+from wagate.webhooks.formats.native import envelope
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+
+@router.get("", summary="Every event in order after a cursor (the same envelope as native webhooks)")
+async def list_events(
+    principal: PrincipalDep,
+    rt: RuntimeDep,
+    cursor: str | None = None,
+    types: Annotated[list[str] | None, Query(description="comma-separated or repeated")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    page = await service.feed(rt, principal.tenant, service.parse_cursor(cursor), service.parse_types(types), limit)
+    data = [
+        envelope(
+            Event(
+                id=int(r.id),
+                tenant_id=int(r.tenant_id),
+                type=r.type,
+                message_id=r.message_id,
+                payload=r.payload or {},
+                created_at=r.created_at,
+            )
+        )
+        for r in page.events
+    ]
+    return {"data": data, "next_cursor": str(page.next_cursor), "has_more": page.has_more}
