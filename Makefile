@@ -30,8 +30,13 @@ typecheck: install
 test: install lint typecheck
 	$(BIN)/pytest -q
 
+# The benchmarks; `wagate bench ingest` drives the server with wrk (from Debian).
 bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/wagate bench ingest
+	$(BIN)/wagate bench dispatch
+	$(BIN)/wagate bench webhooks
+	$(BIN)/wagate bench policy
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
