@@ -23,6 +23,10 @@ from wagate.cli import bench_policy  # noqa: E402  (its own module; registered h
 
 bench_app.command("policy")(bench_policy.policy)
 
+from wagate.cli.user import user_app  # noqa: E402  (its own module; registered here)
+
+app.add_typer(user_app, name="user")
+
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
