@@ -74,11 +74,14 @@ def _moment(value: str | None, field: str, settings: AnalyticsSettings, *, end: 
 def period(
     since: str | None, until: str | None, settings: AnalyticsSettings, now: datetime
 ) -> tuple[datetime, datetime]:
-    """The period asked for; by default the last 7 local days, today included."""
-    end = _moment(until, "until", settings, end=True) or now
+    """The period asked for; by default the last 7 local days, today included (to its end)."""
+    end = _moment(until, "until", settings, end=True)
+    if end is None:
+        end = datetime.combine(now.astimezone(settings.tz).date() + timedelta(days=1), time(), settings.tz)
     start = _moment(since, "since", settings, end=False)
     if start is None:
-        first_day = end.astimezone(settings.tz).date() - timedelta(days=DEFAULT_DAYS - 1)
+        last_day = (end - timedelta(microseconds=1)).astimezone(settings.tz).date()
+        first_day = last_day - timedelta(days=DEFAULT_DAYS - 1)
         start = datetime.combine(first_day, time(), settings.tz)
     if start >= end:
         raise ValidationError("since must be earlier than until", field="since")
