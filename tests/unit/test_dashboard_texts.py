@@ -6,7 +6,7 @@ import string
 from datetime import UTC, datetime, timedelta
 
 from wagate.dashboard import charts
-from wagate.dashboard.i18n import TEXTS, ago, duration, pick_locale, translator
+from wagate.dashboard.i18n import TEXTS, ago, duration, elapsed, pick_locale, translator
 
 
 def fields(text: str) -> set[str]:
@@ -35,8 +35,9 @@ def test_elapsed_time_is_coarse() -> None:
     now = datetime(2026, 1, 1, 12, tzinfo=UTC)
     en = translator("en")
     assert ago(now - timedelta(seconds=10), now, en) == "just now"
-    assert ago(now - timedelta(minutes=5), now, en) == "5 min"
-    assert ago(now - timedelta(hours=5), now, en) == "5 h"
+    assert ago(now - timedelta(minutes=5), now, en) == "5 min ago"
+    assert ago(now - timedelta(hours=5), now, translator("ru")) == "5 ч назад"
+    assert elapsed(now - timedelta(days=2, hours=3), now, en) == "2 d"
 
 
 def test_the_browser_language_picks_the_sign_in_page_locale() -> None:
@@ -60,8 +61,10 @@ def test_a_bar_chart_draws_one_bar_per_non_zero_value() -> None:
     assert svg.count("<rect") == 4
 
 
-def test_axes_end_on_round_numbers() -> None:
-    assert charts.nice_ceiling(0) == 1
-    assert charts.nice_ceiling(7) == 10
-    assert charts.nice_ceiling(130) == 200
-    assert charts.nice_ceiling(4500) == 5000
+def test_axes_use_a_few_round_steps() -> None:
+    assert charts.axis(0) == (1.0, 0.25)
+    assert charts.axis(3, integer=True) == (3.0, 1.0)
+    assert charts.axis(5, integer=True) == (6.0, 2.0)
+    assert charts.axis(1.3) == (1.6, 0.4)
+    assert charts.axis(130) == (160.0, 40.0)
+    assert charts.axis(4500) == (4500.0, 1500.0)

@@ -29,31 +29,47 @@ class Series:
     values: Sequence[float | None]
 
 
-def nice_ceiling(value: float) -> float:
-    """A round upper bound for an axis (1, 2, 5 × 10ⁿ)."""
+#: Grid steps, times a power of ten: steps a reader can add up at a glance.
+STEPS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+
+
+def axis(value: float, *, integer: bool = False) -> tuple[float, float]:
+    """``(top, step)`` of an axis showing ``value`` with at most four grid steps.
+
+    ``integer`` keeps steps whole (message counts), so no axis reads "1.25 messages".
+    """
     if value <= 0:
-        return 1.0
-    exponent = math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        bound = step * 10**exponent
-        if bound >= value:
-            return float(bound)
-    return float(10 ** (exponent + 1))
+        return 1.0, 0.25 if not integer else 1.0
+    wanted = value / 4
+    exponent = math.floor(math.log10(wanted))
+    step = 0.0
+    for power in (exponent, exponent + 1):
+        for base in STEPS:
+            candidate = base * 10**power
+            if candidate >= wanted and (not integer or float(candidate).is_integer()):
+                step = candidate
+                break
+        if step:
+            break
+    if integer:
+        step = max(step, 1.0)
+    return step * math.ceil(value / step - 1e-9), step
 
 
-def _frame(title: str, labels: Sequence[str], top: float, axis: Callable[[float], str], body: list[str]) -> Markup:
+def _frame(
+    title: str, labels: Sequence[str], top: float, step: float, fmt: Callable[[float], str], body: list[str]
+) -> Markup:
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for i in range(5):
-        y = TOP + plot_h - plot_h * i / 4
+    for i in range(round(top / step) + 1):
+        value = step * i
+        y = TOP + plot_h - plot_h * value / top
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>')
-        parts.append(
-            f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(axis(top * i / 4))}</text>'
-        )
+        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(value))}</text>')
     every = max(1, math.ceil(len(labels) / 10))
     for i, label in enumerate(labels):
         if i % every:
@@ -70,7 +86,7 @@ def _frame(title: str, labels: Sequence[str], top: float, axis: Callable[[float]
 def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], fmt: Callable[[float], str]) -> Markup:
     """Lines with a dot per value; a missing value (``None``) breaks the line."""
     values = [v for s in series for v in s.values if v is not None]
-    top = nice_ceiling(max(values, default=0.0))
+    top, step = axis(max(values, default=0.0))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     body: list[str] = []
@@ -95,13 +111,13 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], fmt:
                 f'<circle class="dot {s.css}" cx="{x:.1f}" cy="{y:.1f}" r="3.5">'
                 f"<title>{escape(label)} · {escape(s.name)}: {escape(fmt(value))}</title></circle>"
             )
-    return _frame(title, labels, top, fmt, body)
+    return _frame(title, labels, top, step, fmt, body)
 
 
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> Markup:
     """Grouped bars, one group per label."""
     values = [v for s in series for v in s.values if v is not None]
-    top = nice_ceiling(max(values, default=0.0))
+    top, step = axis(max(values, default=0.0), integer=True)
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     count = max(1, len(labels))
@@ -119,7 +135,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> Ma
                 f'<rect class="bar {s.css}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{height:.1f}">'
                 f"<title>{escape(labels[i])} · {escape(s.name)}: {value:g}</title></rect>"
             )
-    return _frame(title, labels, top, lambda v: f"{v:g}", body)
+    return _frame(title, labels, top, step, lambda v: f"{v:g}", body)
 
 
 def legend(series: Sequence[Series]) -> Markup:

@@ -141,8 +141,7 @@ async def _thread_context(request: Request, rt: Runtime, user: User, conversatio
     row = await service.get_conversation(rt, user.tenant, conversation_id)
     rows = await service.thread(rt, user.tenant, row)
     names = await rt.db.read(lambda c: user_repo.names_by_login(c, user.tenant.id))
-    profile = next((r.payload.get("profile_name") for r in reversed(rows) if r.direction == "in" and r.payload), None)
-    return context(request, user, conversation=row, items=thread_items(rt, rows), names=names, profile_name=profile)
+    return context(request, user, conversation=row, items=thread_items(rt, rows), names=names)
 
 
 @router.get("/dashboard/conversations/{conversation_id}")

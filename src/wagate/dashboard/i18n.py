@@ -52,9 +52,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "state_closed": "closed",
         "unassigned": "unassigned",
         "unread": "{count} unread",
-        "client_wrote": "client wrote {ago} ago",
+        "client_wrote": "client wrote {ago}",
         "ago": "{ago} ago",
-        "waiting_for": "waiting {ago}",
+        "waiting_for": "waiting for {elapsed}",
         "assignee": "Assignee",
         "assign": "Assign",
         "take": "Take it",
@@ -77,6 +77,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "param": "Parameter {n}",
         "send_template": "Send template",
         "contact": "Contact",
+        "whatsapp_profile": "WhatsApp profile",
         "name": "Name",
         "phone": "Phone",
         "channel": "Channel",
@@ -237,9 +238,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "state_closed": "закрыт",
         "unassigned": "без исполнителя",
         "unread": "непрочитанных: {count}",
-        "client_wrote": "клиент писал {ago} назад",
+        "client_wrote": "клиент писал {ago}",
         "ago": "{ago} назад",
-        "waiting_for": "ждёт {ago}",
+        "waiting_for": "ждёт {elapsed}",
         "assignee": "Исполнитель",
         "assign": "Назначить",
         "take": "Взять себе",
@@ -262,6 +263,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "param": "Параметр {n}",
         "send_template": "Отправить шаблон",
         "contact": "Контакт",
+        "whatsapp_profile": "профиль WhatsApp",
         "name": "Имя",
         "phone": "Телефон",
         "channel": "Канал",
@@ -426,18 +428,25 @@ def duration(seconds: float | None, t: Translate) -> str:
     return t("unit_d", n=round(whole / 86400, 1))
 
 
-def ago(moment: datetime | None, now: datetime, t: Translate) -> str:
-    """Coarse elapsed time for lists: "just now", "5 min", "3 h", "2 d"."""
+def elapsed(moment: datetime | None, now: datetime, t: Translate) -> str:
+    """Coarse elapsed time for lists: "1 min", "3 h", "2 d"."""
     if moment is None:
         return "—"
-    seconds = (now - moment).total_seconds()
-    if seconds < 45:
-        return t("just_now")
+    seconds = max(0.0, (now - moment).total_seconds())
     if seconds < 3600:
         return t("unit_min", n=max(1, round(seconds / 60)))
     if seconds < 86400:
         return t("unit_h", n=int(seconds // 3600))
     return t("unit_d", n=int(seconds // 86400))
+
+
+def ago(moment: datetime | None, now: datetime, t: Translate) -> str:
+    """ "just now", "5 min ago", "3 h ago"."""
+    if moment is None:
+        return "—"
+    if (now - moment).total_seconds() < 45:
+        return t("just_now")
+    return t("ago", ago=elapsed(moment, now, t))
 
 
 def local_time(moment: datetime | None, tz: ZoneInfo, now: datetime | None = None) -> str:

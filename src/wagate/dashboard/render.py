@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from wagate.dashboard.auth import SignInRequired
-from wagate.dashboard.i18n import TEXTS, ago, duration, local_time, pick_locale, translator
+from wagate.dashboard.i18n import TEXTS, ago, duration, elapsed, local_time, pick_locale, translator
 from wagate.domain.policy import TenantPolicy
 from wagate.errors import WagateError
 from wagate.runtime import Runtime
@@ -76,6 +76,7 @@ def context(request: Request, user: User | None, **extra: Any) -> dict[str, Any]
         "tz": tz,
         "csrf": getattr(request.state, "csrf", ""),
         "ago": lambda moment: ago(moment, now, t),
+        "elapsed": lambda moment: elapsed(moment, now, t),
         "duration": lambda seconds: duration(seconds, t),
         "when": lambda moment: local_time(moment, tz, now),
         "path": request.url.path,

@@ -79,6 +79,7 @@ def inbound_hook(
         at=now,
         preview=preview(kind, payload),
         reaction=kind == "reaction" or is_reaction(payload),
+        profile_name=str(payload["profile_name"])[:100] if payload.get("profile_name") else None,
     )
 
 
@@ -291,6 +292,7 @@ def conversation_json(row: Any) -> dict[str, Any]:
         "channel": row.channel_name,
         "phone": row.phone,
         "contact_name": row.contact_name,
+        "profile_name": row.profile_name,
         "state": row.state,
         "assignee": assignee,
         "unread": row.unread,

@@ -65,6 +65,8 @@ conversations = sa.Table(
     sa.Column("awaiting_since", UTCDateTime(), nullable=True),
     sa.Column("last_direction", sa.String(3), nullable=False),
     sa.Column("last_preview", sa.String(200), nullable=True),
+    # The name the client's WhatsApp profile shows (from inbound messages), until a contact names them.
+    sa.Column("profile_name", sa.String(100), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("channel_id", "phone"),

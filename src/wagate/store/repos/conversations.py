@@ -53,6 +53,7 @@ def on_client_message(
     at: datetime,
     preview: str,
     reaction: bool,
+    profile_name: str | None = None,
 ) -> None:
     """A client wrote (or reacted): the conversation waits for a reply (a reaction only adds to unread)."""
     fresh = {
@@ -66,6 +67,7 @@ def on_client_message(
         "awaiting_since": None if reaction else at,
         "last_direction": "in",
         "last_preview": preview,
+        "profile_name": profile_name,
         "created_at": at,
         "updated_at": at,
     }
@@ -80,6 +82,8 @@ def on_client_message(
         "last_preview": preview,
         "updated_at": at,
     }
+    if profile_name:
+        values["profile_name"] = profile_name
     if not reaction:
         values["state"] = State.WAITING.value
         values["awaiting_since"] = sa.func.coalesce(c.awaiting_since, _at(at))

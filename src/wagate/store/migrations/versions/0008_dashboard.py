@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("awaiting_since", wagate.store.types.UTCDateTime(), nullable=True),
         sa.Column("last_direction", sa.String(length=3), nullable=False),
         sa.Column("last_preview", sa.String(length=200), nullable=True),
+        sa.Column("profile_name", sa.String(length=100), nullable=True),
         sa.Column("created_at", wagate.store.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", wagate.store.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
