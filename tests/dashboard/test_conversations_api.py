@@ -7,7 +7,9 @@ import asyncio
 import httpx
 
 from tests.dashboard.conftest import Desk
+from wagate.domain.messages import OutboundDraft
 from wagate.services.inbound import record_inbound
+from wagate.services.messages import accept_messages
 
 PHONE = "79001234567"
 
@@ -56,6 +58,36 @@ async def test_an_operator_reply_answers_and_takes_an_unassigned_conversation(de
     assert conversation["unread"] == 0
     assert conversation["assignee"] == {"login": "anna", "name": None}
     assert conversation["last_direction"] == "out"
+
+
+async def test_a_reply_keeps_the_conversations_assignee(desk: Desk) -> None:
+    await desk.user("anna")
+    await desk.user("boris")
+    await desk.inbound(PHONE)
+    conversation_id = (await only(desk))["id"]
+    await desk.client.post(f"/v1/conversations/{conversation_id}/assign", json={"assignee": "boris"})
+    await desk.api_reply(PHONE, "I can help too", operator="anna")
+    assert (await only(desk))["assignee"]["login"] == "boris"
+
+
+async def test_a_batch_of_replies_touches_each_conversation_once_with_its_last_reply(desk: Desk) -> None:
+    await desk.user("anna")
+    await desk.inbound(PHONE)
+    items = [{"to": PHONE, "text": f"part {i}", "channel": "main", "operator": "anna"} for i in range(3)]
+    response = await desk.client.post("/v1/messages", json={"messages": items})
+    assert response.status_code == 202, response.text
+    conversation = await only(desk)
+    assert conversation["preview"] == "part 2"
+    assert conversation["state"] == "open"
+    assert conversation["assignee"]["login"] == "anna"
+
+
+async def test_campaign_messages_are_not_replies_even_with_an_operator(desk: Desk) -> None:
+    await desk.inbound(PHONE)
+    tenant = await desk.tenant()
+    draft = OutboundDraft(to=PHONE, text="spring sale", channel="main", operator="anna", origin="campaign")
+    await accept_messages(desk.rt, tenant, [draft], render=lambda outcomes: (202, None))
+    assert (await only(desk))["state"] == "waiting"
 
 
 async def test_a_message_without_an_operator_leaves_the_client_waiting(desk: Desk) -> None:

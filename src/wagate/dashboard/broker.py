@@ -2,15 +2,15 @@
 
 One task per node reads ``events`` after the last id it saw (``store.repos.events.events_after``)
 while at least one browser listens, and turns each message event into *topics* the pages
-subscribe to: ``inbox`` and ``thread:<channel>:<phone>``. Events written by other nodes are in
-the same table, so every node's browsers see every change. Changes that are not messages
-(assignment, notes, close, read) are announced in-process by ``services.conversations`` as
-``conversation:<id>``; a browser on another node sees them with the next message event or
-its inbox's periodic refresh.
+subscribe to: ``thread:<channel>:<phone>`` for every message event, ``inbox`` for a new
+message, ``window:<channel>:<phone>`` for a client's message (the reply box may switch from
+templates to free text). Events written by other nodes are in the same table, so every node's
+browsers see every message. Changes that are not messages (assignment, notes, close, read)
+are announced in-process by ``services.conversations`` as ``conversation:<id>``; a browser on
+another node sees them with the next message event or its inbox's periodic refresh.
 
 A browser that falls behind (its queue is full) gets a ``reset`` and reloads its parts, as
-it does after every reconnect: nothing is replayed, pages re-read the current state.
-"""
+it does after every reconnect: nothing is replayed, pages re-read the current state."""
 
 from __future__ import annotations
 

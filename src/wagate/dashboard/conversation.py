@@ -148,14 +148,16 @@ async def _thread_context(request: Request, rt: Runtime, user: User, conversatio
 async def conversation_page(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
     data = await _load(rt, user, conversation_id)
     thread = await _thread_context(request, rt, user, conversation_id)
-    await service.mark_read(rt, user.tenant, conversation_id)
+    if data["conversation"].unread:
+        await service.mark_read(rt, user.tenant, conversation_id)
     return render("conversation.html", {**thread, **data, "conversation": data["conversation"]})
 
 
 @router.get("/dashboard/conversations/{conversation_id}/thread")
 async def thread_part(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
     ctx = await _thread_context(request, rt, user, conversation_id)
-    await service.mark_read(rt, user.tenant, conversation_id)
+    if ctx["conversation"].unread:  # the operator is looking at it: what arrived is read
+        await service.mark_read(rt, user.tenant, conversation_id)
     return render("_thread.html", ctx)
 
 

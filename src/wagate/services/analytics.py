@@ -126,7 +126,7 @@ async def operators_report(
                 )
             )
         prior = repo.before(conn, tenant.id, set(by_thread), start)
-        assigned = repo.assignees(conn, tenant.id)
+        assigned = repo.assignees(conn, tenant.id, set(by_thread))
         threads = []
         for key, items in by_thread.items():
             facts = prior.get(key, {})

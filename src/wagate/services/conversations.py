@@ -41,6 +41,8 @@ from wagate.store.tables import messages
 
 MAX_PAGE = 200
 MAX_NOTE = 4000
+#: Doors whose messages never answer a client, even when they name an operator.
+NOT_REPLIES = frozenset({"campaign"})
 
 #: ``listener(tenant_id, conversation_id)`` after a committed change made through this module.
 ChangeListener = Callable[[int, int], None]
@@ -86,21 +88,24 @@ def inbound_hook(
 def outbound_hook(
     conn: Connection, rt: Runtime, tenant: Tenant, stored: list[tuple[int, dict[str, Any]]], now: datetime
 ) -> None:
-    """Operator replies answer their conversation; other outbound messages are skipped cheaply."""
+    """Operator replies answer their conversation; other outbound messages are skipped cheaply.
+
+    A batch touches each conversation once (its last reply wins) and looks each operator up once.
+    Campaign messages are never replies, whoever started the campaign.
+    """
+    latest: dict[tuple[int, str], dict[str, Any]] = {}
     for _message_id, values in stored:
-        operator = values.get("operator")
-        if not operator:
-            continue
-        user = user_repo.get_user_by_login(conn, tenant.id, str(operator).lower())
-        repo.on_operator_reply(
-            conn,
-            tenant_id=tenant.id,
-            channel_id=values["channel_id"],
-            phone=values["phone"],
-            at=now,
-            preview=preview(values["type"], values["payload"]),
-            assign_to=user.id if user else None,
-        )
+        if values.get("operator") and values.get("origin") not in NOT_REPLIES:
+            latest[(values["channel_id"], values["phone"])] = values
+    users: dict[str, int | None] = {}
+    replies = []
+    for (channel_id, phone), values in latest.items():
+        login = str(values["operator"]).lower()
+        if login not in users:
+            user = user_repo.get_user_by_login(conn, tenant.id, login)
+            users[login] = user.id if user else None
+        replies.append(repo.Reply(channel_id, phone, preview(values["type"], values["payload"]), users[login]))
+    repo.on_operator_replies(conn, tenant.id, replies, now)
 
 
 def install(rt: Runtime) -> None:

@@ -104,15 +104,19 @@ def before(conn: Connection, tenant_id: int, keys: set[Key], since: datetime) ->
     return out
 
 
-def assignees(conn: Connection, tenant_id: int) -> dict[Key, str]:
-    """(channel id, phone) → the assignee's login, for the tenant's assigned conversations."""
+def assignees(conn: Connection, tenant_id: int, keys: set[Key]) -> dict[Key, str]:
+    """(channel id, phone) → the assignee's login, for those of ``keys`` that are assigned."""
     c = conversations.c
-    rows = conn.execute(
-        sa.select(c.channel_id, c.phone, users.c.login)
-        .join(users, users.c.id == c.assignee_id)
-        .where(c.tenant_id == tenant_id)
-    )
-    return {(r[0], r[1]): r[2] for r in rows}
+    out: dict[Key, str] = {}
+    for chunk in _chunks(keys):
+        wanted = set(chunk)
+        rows = conn.execute(
+            sa.select(c.channel_id, c.phone, users.c.login)
+            .join(users, users.c.id == c.assignee_id)
+            .where(c.tenant_id == tenant_id, c.phone.in_(sorted({phone for _, phone in chunk})))
+        )
+        out.update({(r[0], r[1]): r[2] for r in rows if (r[0], r[1]) in wanted})
+    return out
 
 
 def tenant_settings(conn: Connection, tenant_id: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ first messages at once cannot fail one another's transaction.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -90,51 +91,76 @@ def on_client_message(
     conn.execute(conversations.update().where(c.channel_id == channel_id, c.phone == phone).values(**values))
 
 
-def on_operator_reply(
-    conn: Connection,
-    *,
-    tenant_id: int,
-    channel_id: int,
-    phone: str,
-    at: datetime,
-    preview: str,
-    assign_to: int | None,
-) -> None:
-    """An operator answered (or wrote first): the client is no longer waiting.
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An operator's reply as a conversation sees it."""
 
-    ``assign_to`` takes an unassigned conversation for the replying dashboard user.
+    channel_id: int
+    phone: str
+    preview: str
+    #: Takes an unassigned conversation for this dashboard user (``None``: not a user).
+    assign_to: int | None
+
+
+_REPLY_UPSERT: dict[str, Any] = {}
+
+
+def _reply_upsert(conn: Connection) -> Any:
+    """One ``INSERT … ON CONFLICT DO UPDATE`` for a whole batch of replies, built once per dialect."""
+    stmt = _REPLY_UPSERT.get(conn.dialect.name)
+    if stmt is None:
+        insert = _insert(conn)
+        c, new = conversations.c, insert.excluded
+        stmt = insert.on_conflict_do_update(
+            index_elements=["channel_id", "phone"],
+            set_={
+                "state": State.OPEN.value,
+                "unread": 0,
+                "awaiting_since": None,
+                "last_message_at": sa.case(
+                    (c.last_message_at < new.last_message_at, new.last_message_at), else_=c.last_message_at
+                ),
+                "last_reply_at": sa.case(
+                    (c.last_reply_at.is_(None), new.last_reply_at),
+                    (c.last_reply_at < new.last_reply_at, new.last_reply_at),
+                    else_=c.last_reply_at,
+                ),
+                "last_direction": "out",
+                "last_preview": new.last_preview,
+                "assignee_id": sa.func.coalesce(c.assignee_id, new.assignee_id),
+                "updated_at": new.updated_at,
+            },
+        )
+        _REPLY_UPSERT[conn.dialect.name] = stmt
+    return stmt
+
+
+def on_operator_replies(conn: Connection, tenant_id: int, replies: list[Reply], at: datetime) -> None:
+    """Operators answered (or wrote first): those clients are no longer waiting.
+
+    One statement for the batch: a conversation that does not exist yet is created ``open``.
     """
-    fresh = {
-        "tenant_id": tenant_id,
-        "channel_id": channel_id,
-        "phone": phone,
-        "state": State.OPEN.value,
-        "assignee_id": assign_to,
-        "unread": 0,
-        "last_message_at": at,
-        "last_reply_at": at,
-        "awaiting_since": None,
-        "last_direction": "out",
-        "last_preview": preview,
-        "created_at": at,
-        "updated_at": at,
-    }
-    if _create(conn, fresh):
+    if not replies:
         return
-    c = conversations.c
-    values: dict[str, Any] = {
-        "state": State.OPEN.value,
-        "unread": 0,
-        "awaiting_since": None,
-        "last_message_at": _later(c.last_message_at, at),
-        "last_reply_at": _later(c.last_reply_at, at),
-        "last_direction": "out",
-        "last_preview": preview,
-        "updated_at": at,
-    }
-    if assign_to is not None:
-        values["assignee_id"] = sa.func.coalesce(c.assignee_id, sa.literal(assign_to, conversations.c.assignee_id.type))
-    conn.execute(conversations.update().where(c.channel_id == channel_id, c.phone == phone).values(**values))
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "channel_id": r.channel_id,
+            "phone": r.phone,
+            "state": State.OPEN.value,
+            "assignee_id": r.assign_to,
+            "unread": 0,
+            "last_message_at": at,
+            "last_reply_at": at,
+            "awaiting_since": None,
+            "last_direction": "out",
+            "last_preview": r.preview,
+            "created_at": at,
+            "updated_at": at,
+        }
+        for r in replies
+    ]
+    conn.execute(_reply_upsert(conn), rows)
 
 
 # ---------------------------------------------------------------- reading
