@@ -62,7 +62,9 @@ def serve(
     configure_logging(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     application = build_node(settings, announce=_announcer(settings))
-    uvicorn.run(
+    from wagate.cli.server import StoppingServer
+
+    config = uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
@@ -72,6 +74,7 @@ def serve(
         loop="uvloop",
         timeout_graceful_shutdown=10,
     )
+    StoppingServer(config).run()
 
 
 def _announcer(settings: Settings) -> Any:

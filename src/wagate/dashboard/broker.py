@@ -75,9 +75,13 @@ class Broker:
         self._task: asyncio.Task[None] | None = None
         self._nudge = asyncio.Event()
         self._closed = False
+        self._loop = asyncio.get_running_loop()
 
     def subscribe(self, tenant_id: int) -> Subscription:
         sub = Subscription(tenant_id)
+        if self._closed:
+            sub.queue.put_nowait(None)
+            return sub
         self._subscribers.setdefault(tenant_id, set()).add(sub)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="wagate-dashboard-events")
@@ -130,12 +134,20 @@ class Broker:
             if len(rows) < BATCH:
                 return
 
-    async def close(self) -> None:
+    def stopping(self) -> None:
+        """The server is stopping (called from its signal handler): end the streams from the loop."""
+        self._loop.call_soon_threadsafe(self._end_streams)
+
+    def _end_streams(self) -> None:
         self._closed = True
         for subs in self._subscribers.values():
             for sub in subs:
-                with contextlib.suppress(asyncio.QueueFull):
-                    sub.queue.put_nowait(None)
+                while not sub.queue.empty():
+                    sub.queue.get_nowait()
+                sub.queue.put_nowait(None)
+
+    async def close(self) -> None:
+        self._end_streams()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
