@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wagate.domain.statuses import Status
-from wagate.store.tables import channels, message_status_history, messages, metadata
+from wagate.store.schema import metadata  # every table module of the node, the device channel's too
+from wagate.store.tables import channels, message_status_history, messages
 
 #: CONTRACT §8: a device silent for 2 minutes shows as offline.
 DEVICE_SILENCE = timedelta(minutes=2)
