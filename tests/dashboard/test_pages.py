@@ -469,3 +469,6 @@ async def test_the_dashboard_without_its_plugin_leaves_the_core_alone(sqlite_url
         assert (await client.get("/v1/conversations")).status_code == 404
     async with running_app(settings, plugins=[dashboard_plugin]) as (_app, _rt, client):
         assert (await client.get("/v1/conversations")).status_code == 200
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        assert {"/v1/conversations", "/v1/analytics/operators"} <= set(paths)
+        assert "/dashboard/login" not in paths
