@@ -18,6 +18,13 @@ from wagate.services import analytics as service
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
 
+def _seconds(value: float, t: Translate) -> str:
+    """Durations for an axis: tenths below 10 s (a fast sandbox answers in under a second)."""
+    if value >= 10:
+        return duration(value, t)
+    return t("unit_s", n=f"{value:.1f}".rstrip("0").rstrip("."))
+
+
 def _charts(report: Report, operator: str | None, t: Translate) -> dict[str, Any]:
     daily: dict[Any, Summary] = report.operators_daily.get(operator, {}) if operator else report.team_daily
     labels = [day.strftime("%d.%m") for day in report.days]
@@ -32,7 +39,7 @@ def _charts(report: Report, operator: str | None, t: Translate) -> dict[str, Any
         charts.Series(t("operator_messages"), "s-out", [float(s.messages) for s in summaries]),
     ]
     return {
-        "response_chart": charts.line_chart(t("chart_response"), labels, response, lambda v: duration(v, t)),
+        "response_chart": charts.line_chart(t("chart_response"), labels, response, lambda v: _seconds(v, t)),
         "response_legend": charts.legend(response),
         "volume_chart": charts.bar_chart(t("chart_volume"), labels, volume),
         "volume_legend": charts.legend(volume),
