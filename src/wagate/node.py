@@ -19,6 +19,7 @@ from wagate.channels.http import http_factory
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
 from wagate.config import Settings
+from wagate.dashboard.plugin import dashboard_plugin
 from wagate.webhooks.plugin import webhooks_plugin
 
 
@@ -31,7 +32,7 @@ def node_registry() -> ChannelRegistry:
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
-    plugins: list[Plugin] = [cloud_plugin, device_plugin, webhooks_plugin]
+    plugins: list[Plugin] = [cloud_plugin, device_plugin, webhooks_plugin, dashboard_plugin]
     if settings.sandbox:
         from wagate.sandbox.plugin import sandbox_plugin
 

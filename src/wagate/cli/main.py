@@ -27,6 +27,10 @@ from wagate.cli import bench_policy  # noqa: E402  (its own module; registered h
 
 bench_app.command("policy")(bench_policy.policy)
 
+from wagate.cli.user import user_app  # noqa: E402  (its own module; registered here)
+
+app.add_typer(user_app, name="user")
+
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -62,7 +66,9 @@ def serve(
     configure_logging(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     application = build_node(settings, announce=_announcer(settings))
-    uvicorn.run(
+    from wagate.cli.server import StoppingServer
+
+    config = uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
@@ -72,6 +78,7 @@ def serve(
         loop="uvloop",
         timeout_graceful_shutdown=10,
     )
+    StoppingServer(config).run()
 
 
 def _announcer(settings: Settings) -> Any:

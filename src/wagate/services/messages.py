@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -38,6 +39,15 @@ class Accepted:
 
 
 Outcome = Accepted | WagateError
+
+#: Hooks run inside ``accept_messages``' transaction with the stored rows: ``hook(conn, rt, tenant, stored, now)``
+#: where ``stored`` is ``[(message id, row values)]`` (e.g. conversations updated by operator replies).
+OutboundHook = Callable[[Connection, Runtime, Tenant, list[tuple[int, dict[str, Any]]], datetime], None]
+
+
+def outbound_hooks(rt: Runtime) -> list[OutboundHook]:
+    hooks: list[OutboundHook] = rt.extras.setdefault("outbound_hooks", [])
+    return hooks
 
 
 def request_hash(body: Any) -> str:
@@ -88,6 +98,7 @@ async def accept_messages(
         slots.append(Pending(message, channel, values))
     pending = [s for s in slots if isinstance(s, Pending)]
     judged: list[tuple[Pending, Decision]] = []
+    hooks = list(outbound_hooks(rt))
 
     def job(conn: Connection) -> tuple[int, Any]:
         if idempotency_key is not None:
@@ -114,6 +125,10 @@ async def accept_messages(
             now,
             reasons=[policy.accept_reason(d) for _, d in allowed],
         )
+        if hooks and ids:
+            stored_rows = list(zip(ids, (item.values for item, _ in allowed), strict=True))
+            for hook in hooks:
+                hook(conn, rt, tenant, stored_rows, now)
         stored = iter(ids)
         message_ids = [next(stored) if d.allowed else None for d in decisions]
         policy.record(conn, tenant, pending, judgement, message_ids, now)

@@ -1,0 +1,36 @@
+"""``wagate user create``: a dashboard user, written to the database of ``WAGATE_DATABASE_URL`` directly."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from wagate.config import Settings
+from wagate.errors import WagateError
+
+user_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+
+
+@user_app.command("create")
+def create(
+    login: Annotated[str, typer.Option(help="The sign-in name (letters, digits, . _ - @)")],
+    password: Annotated[str, typer.Option(help="At least 8 characters; only its argon2 hash is stored")],
+    role: Annotated[str, typer.Option(help="admin or operator")] = "operator",
+    name: Annotated[str | None, typer.Option(help="The name shown to colleagues")] = None,
+    locale: Annotated[str, typer.Option(help="en or ru")] = "en",
+    tenant: Annotated[str, typer.Option(help="Tenant name")] = "default",
+    database_url: Annotated[str | None, typer.Option(help="WAGATE_DATABASE_URL")] = None,
+) -> None:
+    """Create a dashboard user; prints the login and role."""
+    from wagate.services.users import create_user_in_database
+
+    settings = Settings(database_url=database_url) if database_url else Settings()
+    data = {"login": login, "password": password, "role": role, "name": name, "locale": locale}
+    try:
+        created, created_role = asyncio.run(create_user_in_database(settings, data, tenant_name=tenant))
+    except WagateError as exc:
+        typer.echo(f"{exc.field or 'error'}: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"user {created} ({created_role}) created")

@@ -1,0 +1,238 @@
+"""The conversation view: thread with ticks, media, contact card and consent, reply box, assignment, notes.
+
+A reply goes through ``services.conversations.reply`` → ``services.messages.accept_messages``
+with ``origin="dashboard"`` and the user's login as ``operator``: the policy layer judges it
+exactly as it judges the API's messages. The reply box offers free text while the client's
+24-hour window is open (or the channel does not enforce it) and approved templates always;
+with the window closed on an enforcing channel it offers templates only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.engine import Connection
+
+from wagate.api.deps import RuntimeDep
+from wagate.dashboard.auth import UserDep
+from wagate.dashboard.render import DashboardRoute, context, flash, render
+from wagate.domain.policy import ChannelPolicy
+from wagate.domain.templates import PLACEHOLDER_RE
+from wagate.domain.window import window_at
+from wagate.errors import ValidationError
+from wagate.runtime import Runtime
+from wagate.services import conversations as service
+from wagate.services import media as media_service
+from wagate.store.repos import consents as consent_repo
+from wagate.store.repos import contacts as contact_repo
+from wagate.store.repos import conversations as conversation_repo
+from wagate.store.repos import policy as policy_repo
+from wagate.store.repos import templates as template_repo
+from wagate.store.repos import users as user_repo
+from wagate.store.repos.users import User
+
+router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
+
+#: How a status is drawn in the thread (the text is localised; ``data-status`` carries the value).
+TICKS = {
+    "queued": "🕓",
+    "sending": "🕓",
+    "sent": "✓",
+    "delivered": "✓✓",
+    "read": "✓✓",
+    "failed": "!",
+    "expired": "!",
+    "cancelled": "×",
+    "unknown": "?",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateChoice:
+    key: str
+    name: str
+    language: str
+    body: str
+    params: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadItem:
+    row: Any
+    text: str | None
+    media_kind: str | None
+    media_src: str | None
+    media_name: str | None
+    tick: str
+
+
+def _param_count(body: str) -> int:
+    return max((int(n) for n in PLACEHOLDER_RE.findall(body)), default=0)
+
+
+def thread_items(rt: Runtime, rows: list[Any]) -> list[ThreadItem]:
+    items = []
+    for row in rows:
+        payload = row.payload or {}
+        media = payload.get("media") if isinstance(payload.get("media"), dict) else None
+        src = name = kind = None
+        if media is not None:
+            kind = "image" if row.type in ("image", "sticker") else row.type
+            local = media_service.local_name_for_url(rt.settings, str(media.get("url") or ""))
+            src = f"/dashboard/media/{local}" if local else None
+            name = media.get("filename") or media.get("caption") or row.type
+        text = payload.get("text")
+        if not isinstance(text, str):
+            text = None
+        if media is not None and media.get("caption"):
+            text = media["caption"]
+        items.append(ThreadItem(row, text, kind, src, name, TICKS.get(row.status, "")))
+    return items
+
+
+async def _load(rt: Runtime, user: User, conversation_id: int) -> dict[str, Any]:
+    row = await service.get_conversation(rt, user.tenant, conversation_id)
+    tenant_id = user.tenant.id
+    channels = await rt.channels_of(tenant_id)
+    channel = channels.get(row.channel_name) or (await rt.channels_of(tenant_id, fresh=True)).get(row.channel_name)
+    now = rt.clock.now()
+
+    def job(conn: Connection) -> dict[str, Any]:
+        last_inbound = policy_repo.last_inbound_one(conn, tenant_id, row.channel_id, row.phone)
+        templates = [
+            t
+            for t in template_repo.list_templates(conn, tenant_id, status="approved", limit=500)
+            if t.channel in ("", row.channel_name)
+        ]
+        return {
+            "contact": contact_repo.get_contact(conn, tenant_id, row.phone),
+            "consent": consent_repo.get_consent(conn, tenant_id, row.phone),
+            "last_inbound": last_inbound,
+            "templates": templates,
+            "users": user_repo.list_users(conn, tenant_id),
+            "notes": conversation_repo.list_notes(conn, row.id),
+            "names": user_repo.names_by_login(conn, tenant_id),
+        }
+
+    data = await rt.db.read(job)
+    window = window_at(data["last_inbound"], now)
+    enforced = ChannelPolicy.of(channel.kind, channel.policy).service_window if channel else True
+    seen: dict[tuple[str, str], Any] = {}
+    for t in sorted(data["templates"], key=lambda t: t.channel != row.channel_name):
+        seen.setdefault((t.name, t.language), t)
+    choices = [
+        TemplateChoice(f"{t.name}|{t.language}", t.name, t.language, t.body, _param_count(t.body))
+        for t in sorted(seen.values(), key=lambda t: (t.name, t.language))
+    ]
+    return {
+        "conversation": row,
+        "window": window,
+        "window_enforced": enforced,
+        "free_text": window.open or not enforced,
+        "template_choices": choices,
+        **data,
+    }
+
+
+async def _thread_context(request: Request, rt: Runtime, user: User, conversation_id: int) -> dict[str, Any]:
+    row = await service.get_conversation(rt, user.tenant, conversation_id)
+    rows = await service.thread(rt, user.tenant, row)
+    names = await rt.db.read(lambda c: user_repo.names_by_login(c, user.tenant.id))
+    return context(request, user, conversation=row, items=thread_items(rt, rows), names=names)
+
+
+@router.get("/dashboard/conversations/{conversation_id}")
+async def conversation_page(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    data = await _load(rt, user, conversation_id)
+    thread = await _thread_context(request, rt, user, conversation_id)
+    if data["conversation"].unread:
+        await service.mark_read(rt, user.tenant, conversation_id)
+    return render("conversation.html", {**thread, **data, "conversation": data["conversation"]})
+
+
+@router.get("/dashboard/conversations/{conversation_id}/thread")
+async def thread_part(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    ctx = await _thread_context(request, rt, user, conversation_id)
+    if ctx["conversation"].unread:  # the operator is looking at it: what arrived is read
+        await service.mark_read(rt, user.tenant, conversation_id)
+    return render("_thread.html", ctx)
+
+
+@router.get("/dashboard/conversations/{conversation_id}/side")
+async def side_part(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    data = await _load(rt, user, conversation_id)
+    return render("_side.html", context(request, user, **data))
+
+
+@router.get("/dashboard/conversations/{conversation_id}/reply")
+async def reply_part(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    data = await _load(rt, user, conversation_id)
+    return render("_reply.html", context(request, user, **data))
+
+
+def _draft(form: Any) -> dict[str, Any]:
+    choice = str(form.get("template") or "")
+    if choice:
+        name, _, language = choice.partition("|")
+        params = [str(p) for p in form.getlist("param")]
+        return {"template": {"name": name, "language": language, "params": params}}
+    text = str(form.get("text") or "")
+    if not text.strip():
+        raise ValidationError("type a message first", field="text", code="required")
+    return {"text": text}
+
+
+def _refresh(*topics: str) -> dict[str, str]:
+    """Ask the page to reload the parts that show ``topics`` (the same path SSE news takes)."""
+    return {"HX-Trigger": orjson.dumps({"wagate:refresh": {"topics": list(topics)}}).decode()}
+
+
+@router.post("/dashboard/conversations/{conversation_id}/reply")
+async def reply(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    form = await request.form()
+    accepted = await service.reply(rt, user, conversation_id, _draft(form))
+    data = await _load(rt, user, conversation_id)
+    ctx = context(request, user, **data, warnings=[w.message for w in accepted.warnings])
+    row = data["conversation"]
+    return render(
+        "_reply.html",
+        ctx,
+        headers=_refresh(f"thread:{row.channel_name}:{row.phone}", f"conversation:{row.id}", "inbox"),
+    )
+
+
+@router.post("/dashboard/conversations/{conversation_id}/assign")
+async def assign(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    form = await request.form()
+    login = str(form.get("assignee") or "") or None
+    await service.assign(rt, user.tenant, conversation_id, login)
+    data = await _load(rt, user, conversation_id)
+    return render("_side.html", context(request, user, **data), headers=_refresh("inbox"))
+
+
+@router.post("/dashboard/conversations/{conversation_id}/close")
+async def close(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    await service.set_closed(rt, user.tenant, conversation_id, True)
+    data = await _load(rt, user, conversation_id)
+    return render("_side.html", context(request, user, **data), headers=_refresh("inbox"))
+
+
+@router.post("/dashboard/conversations/{conversation_id}/reopen")
+async def reopen(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    await service.set_closed(rt, user.tenant, conversation_id, False)
+    data = await _load(rt, user, conversation_id)
+    return render("_side.html", context(request, user, **data), headers=_refresh("inbox"))
+
+
+@router.post("/dashboard/conversations/{conversation_id}/notes")
+async def add_note(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    form = await request.form()
+    try:
+        await service.add_note(rt, user.tenant, conversation_id, form.get("text"), author=user.login, author_id=user.id)
+    except ValidationError as exc:
+        return flash(request, exc.message, error=True, user=user)
+    data = await _load(rt, user, conversation_id)
+    return render("_side.html", context(request, user, **data))
