@@ -54,10 +54,29 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the moment of the record, not at configuration.
+
+    A handler bound once to a stream outlives it when the stream is swapped and closed (a CLI
+    invoked in-process, a daemon redirecting its output); writing to it then fails.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        return None
+
+
 def configure_logging(level: str = "INFO", json_logs: bool | None = None) -> None:
     if json_logs is None:
         json_logs = not sys.stderr.isatty()
-    handler = logging.StreamHandler(sys.stderr)
+    handler = CurrentStderrHandler()
     handler.setFormatter(
         JsonFormatter() if json_logs else RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     )
