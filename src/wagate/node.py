@@ -17,6 +17,7 @@ from wagate.channels.cloud.plugin import cloud_plugin
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
 from wagate.config import Settings
+from wagate.dispatch.campaigns import campaigns_plugin
 
 
 def node_registry() -> ChannelRegistry:
@@ -26,7 +27,7 @@ def node_registry() -> ChannelRegistry:
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
-    plugins: list[Plugin] = [cloud_plugin]
+    plugins: list[Plugin] = [cloud_plugin, campaigns_plugin()]
     if settings.sandbox:
         from wagate.sandbox.plugin import sandbox_plugin
 
