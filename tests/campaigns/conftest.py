@@ -88,6 +88,24 @@ class Campaigns:
             total += handled
         return total
 
+    async def opt_in(self, *phones: str, scopes: tuple[str, ...] = ("utility",)) -> None:
+        for phone in phones:
+            response = await self.client.post(
+                "/v1/consents", json={"phone": phone, "source": "import", "scopes": list(scopes)}
+            )
+            assert response.status_code in (200, 201), response.text
+
+    async def opt_out(self, *phones: str) -> None:
+        for phone in phones:
+            response = await self.client.delete(f"/v1/consents/{phone}")
+            assert response.status_code == 200, response.text
+
+    async def outbound(self) -> list[dict[str, Any]]:
+        response = await self.client.get("/v1/messages", params={"direction": "out", "limit": 500})
+        assert response.status_code == 200, response.text
+        data: list[dict[str, Any]] = response.json()["data"]
+        return data
+
     async def set_policy(self, channel: str = "main", **policy: Any) -> None:
         response = await self.client.patch(f"/v1/channels/{channel}", json={"policy": policy})
         assert response.status_code == 200, response.text

@@ -253,11 +253,12 @@ def stats_rows(conn: Connection, campaign: Any, reply_until: datetime | None) ->
         (wrote_back.exists(), 1),
         else_=0,
     )
+    code = sa.func.coalesce(out.c.error_code, recipients.c.error_code)
     query = (
         sa.select(
             recipients.c.state,
             out.c.status,
-            out.c.error_code,
+            code.label("error_code"),
             sa.func.count().label("n"),
             sa.func.sum(replied).label("replied"),
             sa.func.sum(sa.case((opted, 1), else_=0)).label("opted_out"),
@@ -268,7 +269,7 @@ def stats_rows(conn: Connection, campaign: Any, reply_until: datetime | None) ->
             )
         )
         .where(recipients.c.campaign_id == campaign.id)
-        .group_by(recipients.c.state, out.c.status, out.c.error_code)
+        .group_by(recipients.c.state, out.c.status, code)
     )
     return [
         StatsRow(r.state, r.status, r.error_code, int(r.n), int(r.replied or 0), int(r.opted_out or 0))
