@@ -201,7 +201,9 @@ async def test_live_stats_count_delivery_reads_failures_replies_and_opt_outs(cam
     for phone, status in ((numbers[0], Status.DELIVERED), (numbers[1], Status.READ), (numbers[2], Status.READ)):
         provider_id = by_phone[phone]["provider_id"]
         assert await record_provider_status(campaigns.rt, row, provider_id=provider_id, status=status)
-    await record_inbound(campaigns.rt, row, phone=numbers[1], type="text", payload={"text": "Thanks!"}, provider_id="r1")
+    await record_inbound(
+        campaigns.rt, row, phone=numbers[1], type="text", payload={"text": "Thanks!"}, provider_id="r1"
+    )
     await record_inbound(campaigns.rt, row, phone=numbers[2], type="text", payload={"text": "STOP"}, provider_id="r2")
     stats = (await campaigns.get(cid))["stats"]
     assert (stats["sent"], stats["delivered"], stats["read"]) == (5, 3, 2)

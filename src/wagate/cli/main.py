@@ -23,6 +23,11 @@ from wagate.cli import bench_policy  # noqa: E402  (its own module; registered h
 
 bench_app.command("policy")(bench_policy.policy)
 
+from wagate.cli import campaign as campaign_cli  # noqa: E402  (its own module; registered here)
+
+app.add_typer(campaign_cli.campaign_app, name="campaign")
+bench_app.command("campaign")(campaign_cli.bench)
+
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
