@@ -4,17 +4,17 @@ A campaign of 100,000 recipients never becomes 100,000 queued messages. Each ste
 one running campaign and, in this order:
 
 1. waits for its start time, or for a limit to reset (``hold_until``);
-2. asks ban protection whether the last messages' opt-out or failure rate passed its
+2. outside its sending window, pulls its queued messages back and waits for the window;
+3. marks it ``completed`` when nothing is pending and nothing is left in the queue;
+4. asks ban protection whether the last messages' opt-out or failure rate passed its
    threshold, and if so pauses it (with ``paused_reason`` and a ``campaign.paused`` event);
-3. outside its sending window, pulls its queued messages back and waits for the window;
-4. tops its messages in the queue up to ``max_in_flight``: the next pending recipients in
+5. tops its messages in the queue up to ``max_in_flight``: the next pending recipients in
    file order become messages through ``services.messages.accept_messages`` (origin
    ``campaign``), so the policy judges each one again and the dispatcher's per-channel pacing
    and caps apply — and each recipient turns ``enqueued`` with its message id **in the same
    transaction** that creates the message. A recipient is therefore never sent twice, across
    pauses, restarts and several nodes (the conditional update of a recipient taken by another
-   node undoes the whole batch);
-5. marks it ``completed`` when nothing is pending and nothing is left in the queue.
+   node undoes the whole batch).
 
 The loop polls every ``interval`` seconds of real time (the business clock is ``rt.clock``,
 so tests drive ``step`` with a ``FakeClock``), and is poked on start and resume.
@@ -129,27 +129,29 @@ class CampaignRunner:
             return 0
         if campaign.hold_until is not None and now < campaign.hold_until:
             return 0
-        protection = Protection.of(campaign.protection)
-        sample = await rt.db.read(lambda c: repo.protection_sample(c, campaign, protection.window))
-        trip = check_protection(protection, sample)
-        if trip is not None:
-            await self._pause(campaign_id, trip.code, trip.reason)
-            return 0
         if campaign.window_start and campaign.window_end:
             window = SendingWindow.parse(f"{campaign.window_start}-{campaign.window_end}", campaign.timezone)
             assert window is not None
             if not window.is_open(now):
                 await self._outside_window(campaign, window.next_open(now))
                 return 0
+        if campaign.waiting in ("start_at", "window"):
+            await self._wait(campaign, None, None)  # that wait is over
         in_flight = await rt.db.read(lambda c: repo.in_flight(c, campaign.id, campaign.channel_id))
+        if not await rt.db.read(lambda c: repo.has_pending(c, campaign.id)):
+            if in_flight == 0:
+                await self._complete(campaign_id)
+            return 0
+        protection = Protection.of(campaign.protection)
+        sample = await rt.db.read(lambda c: repo.protection_sample(c, campaign, protection.window))
+        trip = check_protection(protection, sample)
+        if trip is not None:
+            await self._pause(campaign_id, trip.code, trip.reason)
+            return 0
         room = campaign.max_in_flight - in_flight
         if room <= 0:
             return 0
         batch = await rt.db.read(lambda c: repo.next_pending(c, campaign.id, room))
-        if not batch:
-            if in_flight == 0:
-                await self._complete(campaign_id)
-            return 0
         tenant = await rt.db.read(lambda c: tenant_repo.get_tenant(c, campaign.tenant_id))
         assert tenant is not None
         return await self._enqueue(campaign, tenant, batch)
@@ -174,6 +176,7 @@ class CampaignRunner:
             for r in send
         ]
         held: list[str] = []
+        enqueued: list[int] = []
         now = rt.clock.now()
 
         def in_transaction(conn: Connection, outcomes: list[Outcome]) -> None:
@@ -185,6 +188,7 @@ class CampaignRunner:
             for recipient, outcome in zip(send, outcomes, strict=True):
                 if isinstance(outcome, Accepted):
                     repo.mark_enqueued(conn, recipient.id, outcome.id, now)
+                    enqueued.append(outcome.id)
                 elif outcome.code in BLOCKERS:
                     raise _Blocked(outcome)
                 elif outcome.code in domain.TRANSIENT_REFUSALS:
@@ -209,7 +213,7 @@ class CampaignRunner:
         except WagateError as exc:  # another node took these recipients first: nothing of ours was stored
             log.info("campaign %s batch undone: %s", campaign.id, exc.message)
             return 0
-        return len(send) - len(held)
+        return len(enqueued)
 
     @staticmethod
     def _limit_resets(tenant: Tenant, code: str, now: datetime) -> datetime:
@@ -217,7 +221,7 @@ class CampaignRunner:
             return day_of(now, TenantPolicy.of(tenant.settings).timezone)[2]
         return now + domain.TIER_WAIT
 
-    async def _wait(self, campaign: Any, reason: str, until: datetime) -> None:
+    async def _wait(self, campaign: Any, reason: str | None, until: datetime | None) -> None:
         if campaign.waiting == reason and campaign.hold_until == until:
             return
         now = self.rt.clock.now()
