@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from tests.campaigns.conftest import Campaigns
-from wagate.dispatch.campaigns import CampaignRunner
+from tests.campaigns.conftest import START, Campaigns
+from tests.conftest import make_settings, running_app
+from wagate.clock import FakeClock
+from wagate.dispatch.campaigns import CampaignRunner, campaigns_plugin
 from wagate.domain.statuses import Status
 from wagate.services.inbound import record_inbound, record_provider_status
 from wagate.store.repos.events import events_after
@@ -222,3 +225,26 @@ async def test_list_and_delete(campaigns: Campaigns) -> None:
     assert (await campaigns.client.delete(f"/v1/campaigns/{second}")).status_code == 409
     assert (await campaigns.client.delete(f"/v1/campaigns/{first}")).status_code == 204
     assert (await campaigns.client.get(f"/v1/campaigns/{first}")).status_code == 404
+
+
+async def test_a_restart_mid_campaign_continues_in_order_without_resending(db_url: str, tmp_path: Path) -> None:
+    numbers = phones(12)
+    settings = make_settings(db_url, tmp_path, dispatcher=False)
+    clock = FakeClock(START)
+    plugins = [campaigns_plugin(background=False)]
+    async with running_app(settings, clock=clock, plugins=plugins) as (_app, rt, client):
+        first = Campaigns(rt, client, clock)
+        assert (await client.post("/v1/channels", json={"name": "main", "kind": "memory"})).status_code == 201
+        body = {"name": "notice", "language": "en", "category": "utility", "body": "{{1}} {{2}}", "status": "approved"}
+        assert (await client.post("/v1/templates", json=body)).status_code == 201
+        cid = (await first.create(csv_of(numbers), max_in_flight=5))["id"]
+        await first.act(cid, "start")
+        await first.runner.step(cid)
+        await first.send_all()
+        await first.runner.step(cid)  # five more queued when the node stops
+    async with running_app(settings, clock=clock, plugins=plugins) as (_app, rt, client):
+        second = Campaigns(rt, client, clock)
+        assert (await run_to_end(second, cid))["state"] == "completed"
+        outbound = await second.outbound()
+    assert sorted(m["to"] for m in outbound) == numbers
+    assert [m["to"] for m in sorted(outbound, key=lambda m: m["id"])] == numbers

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections import Counter
 from typing import ClassVar
 
@@ -29,6 +30,7 @@ class MemoryChannel:
         self.fail_permanent: set[str] = set(config.settings.get("fail_permanent", []))
         self.fail_transient: dict[str, int] = dict(config.settings.get("fail_transient", {}))
         self._ids = itertools.count(1)
+        self._run = uuid.uuid4().hex[:12]
 
     async def start(self) -> None:
         return None
@@ -47,7 +49,9 @@ class MemoryChannel:
             raise SendError("temporary failure", code="temporary", retryable=True)
         self.sent.append(message)
         self.counts[message.id] += 1
-        return SendResult(provider_id=f"mem-{self.config.id}-{next(self._ids)}")
+        # Unique across instances, as a provider's ids are: a node restarted on the same database
+        # must not hand out an id an earlier instance already gave.
+        return SendResult(provider_id=f"mem-{self.config.id}-{next(self._ids)}-{self._run}")
 
     async def check_phone(self, phone: str) -> PhonePresence:
         return "none" if phone.endswith("0000") else "exists"
