@@ -183,3 +183,11 @@ async def test_a_file_in_neither_encoding_is_refused(campaigns: Campaigns) -> No
     refused = await campaigns.create(b"phone,param1,param2\n79001234567,\x98\x98,b\n", expect=422)
     assert refused["error"]["code"] == "csv_encoding"
     assert (await campaigns.client.get("/v1/campaigns")).json()["data"] == []
+
+
+async def test_excel_unicode_text_utf16_with_tabs(campaigns: Campaigns) -> None:
+    text = "Телефон\tИмя\tparam1\tparam2\r\n79001234567\tЖанна\tЖанна\tБ-1\r\n"
+    created = await campaigns.create(text.encode("utf-16"))
+    assert (created["source"]["encoding"], created["source"]["delimiter"]) == ("utf-16", "\t")
+    rows = await campaigns.recipients(created["id"])
+    assert [(r["name"], r["params"]) for r in rows] == [("Жанна", ["Жанна", "Б-1"])]
