@@ -9,6 +9,7 @@ is undone whole. Sending itself is the runner's: it hands messages to the normal
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import logging
 import time
@@ -64,7 +65,7 @@ async def create_campaign(rt: Runtime, tenant: Tenant, spec: CampaignSpec, sourc
     timezone = domain.resolve_timezone(spec.timezone, tenant.settings)
     window = SendingWindow.parse(spec.window, timezone)
     try:
-        rows = source.open(template.param_count)
+        rows = await asyncio.to_thread(source.open, template.param_count)
     except UnicodeDecodeError as exc:
         raise ValidationError(
             "the file is neither UTF-8 nor Windows-1251 text", field="file", code="csv_encoding"
