@@ -18,6 +18,7 @@ from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
 from wagate.config import Settings
 from wagate.dispatch.campaigns import campaigns_plugin
+from wagate.gcfreeze import freeze_startup_objects
 
 
 def node_registry() -> ChannelRegistry:
@@ -32,6 +33,7 @@ def node_plugins(settings: Settings) -> list[Plugin]:
         from wagate.sandbox.plugin import sandbox_plugin
 
         plugins.append(sandbox_plugin())
+    plugins.append(freeze_startup_objects)  # last: freezes what the others built (wagate/gcfreeze.py)
     return plugins
 
 

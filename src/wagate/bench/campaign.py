@@ -148,6 +148,7 @@ async def _wagate(path: Path, directory: Path, rows: int) -> dict[str, Any]:
     from wagate.config import Settings
     from wagate.dispatch.campaigns import campaigns_plugin
     from wagate.domain.campaigns import validate_spec
+    from wagate.gcfreeze import freeze_startup_objects
     from wagate.runtime import Runtime
     from wagate.services import campaigns as service
     from wagate.services import channels as channel_service
@@ -162,8 +163,11 @@ async def _wagate(path: Path, directory: Path, rows: int) -> dict[str, Any]:
         dispatcher=False,
         admin_token="bench",
     )
+    # As a node runs (wagate.node): the start-up objects frozen out of the collector's full scans.
     app = create_app(
-        settings, registry=default_registry(include_memory=True), plugins=[campaigns_plugin(background=False)]
+        settings,
+        registry=default_registry(include_memory=True),
+        plugins=[campaigns_plugin(background=False), freeze_startup_objects],
     )
     out: dict[str, Any] = {}
     async with app.router.lifespan_context(app):

@@ -30,14 +30,13 @@ from wagate.domain import campaigns as domain
 from wagate.domain.campaign_csv import CsvRow, Layout
 from wagate.domain.campaigns import CampaignSpec, DryRun, SendingWindow
 from wagate.domain.consent import REVOKED
-from wagate.domain.messages import MessageType, OutboundMessage
+from wagate.domain.messages import MessageType
 from wagate.domain.phones import normalize_phone
-from wagate.domain.policy import ChannelPolicy, Decision, TenantPolicy, evaluate
+from wagate.domain.policy import Candidate, ChannelPolicy, Decision, TenantPolicy, evaluate
 from wagate.domain.templates import Template, choose, normalize_language
 from wagate.errors import PolicyError, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import policy
-from wagate.services.policy import Pending
 from wagate.store.repos import campaigns as repo
 from wagate.store.repos import consents as consent_repo
 from wagate.store.repos import templates as template_repo
@@ -189,11 +188,11 @@ class Importer:
     """Reads one file into one campaign, building the dry-run report as it goes.
 
     Each chunk is judged by the policy layer itself (``gather`` the facts, ``evaluate`` — what
-    ``judge`` does, read-only and charging nothing, as ``preview_messages`` runs it) on messages
-    built from the rows: the phone is already normalised and the template fields are ours, so
-    the per-draft re-validation of ``preview_messages`` is skipped (a third of the import's
-    time), and the consents the policy read serve the campaign's own opt-out rule. While a
-    chunk is judged, the next is read in a thread, and the previous one's write commits.
+    ``judge`` does, read-only and charging nothing, as ``preview_messages`` runs it) on policy
+    candidates built from the rows: the phone is already normalised and the template fields are
+    ours, so the per-draft re-validation of ``preview_messages`` is skipped (a third of the
+    import's time), and the consents the policy read serve the campaign's own opt-out rule.
+    While a chunk is judged, the next is read in a thread, and the previous one's write commits.
     """
 
     def __init__(self, rt: Runtime, tenant: Tenant, campaign_id: int, channel: ChannelRow, template: Template):
@@ -205,28 +204,23 @@ class Importer:
         self.report = DryRun()
         self.seen: set[str] = set()
         self._writing: asyncio.Future[None] | None = None
+        self.policy = ChannelPolicy.of(channel.kind, channel.policy)
+        self.settings = TenantPolicy.of(tenant.settings)
 
-    def _pending(self, item: Prepared) -> Pending:
+    def _candidate(self, item: Prepared) -> Candidate:
+        """The row as the policy sees a message (``services.policy.candidate_of`` without the
+        intermediate message object, and the channel's policy resolved once per import)."""
         assert item.phone is not None
-        message = OutboundMessage(
+        template = {"name": self.template.name, "language": self.template.language, "params": item.row.params}
+        return Candidate(
             phone=item.phone,
-            type=MessageType.TEMPLATE,
+            type=MessageType.TEMPLATE.value,
+            payload={"template": template},
+            channel_id=self.channel.id,
             channel=self.channel.name,
-            payload={
-                "template": {
-                    "name": self.template.name,
-                    "language": self.template.language,
-                    "params": item.row.params,
-                }
-            },
-            validity_seconds=None,
-            callback_url=None,
-            callback_data=None,
-            operator=None,
-            client_ref=None,
+            policy=self.policy,
             origin="campaign",
         )
-        return Pending(message, self.channel, {})
 
     async def run(self, rows: Iterator[CsvRow]) -> DryRun:
         region = self.tenant.default_region
@@ -282,19 +276,16 @@ class Importer:
             else:
                 self.seen.add(item.phone)
                 fresh.append(item)
-        pending = [self._pending(i) for i in fresh]
-        phones = [p.message.phone for p in pending]
+        candidates = [self._candidate(i) for i in fresh]
         now = self.rt.clock.now()
-        tenant = self.tenant
+        tenant, settings = self.tenant, self.settings
 
         def judge_chunk(conn: Connection) -> tuple[list[Decision], dict[str, Any]]:
             # services.policy.judge, read-only, keeping the facts: the consents it read are ours too.
-            settings = TenantPolicy.of(tenant.settings)
-            candidates = [policy.candidate_of(p) for p in pending]
             facts = policy.gather(conn, tenant, candidates, settings, now, lock=False)
             decisions = evaluate(candidates, facts, settings, now)
-            if any(c.policy.consent == "off" for c in candidates):
-                return decisions, consent_repo.states(conn, tenant.id, phones)
+            if self.policy.consent == "off":
+                return decisions, consent_repo.states(conn, tenant.id, [c.phone for c in candidates])
             return decisions, dict(facts.consents)
 
         decisions, consents = await self.rt.db.read(judge_chunk)

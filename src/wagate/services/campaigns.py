@@ -33,9 +33,9 @@ from wagate.store.tables import messages
 
 log = logging.getLogger("wagate.campaigns")
 
-#: How long the statistics of a large campaign are reused, and what counts as large (time to count).
+#: How long the statistics of a large campaign (in rows of its file) are reused.
 STATS_SECONDS = 1.0
-SLOW_STATS_SECONDS = 0.05
+LARGE_CAMPAIGN = 20_000
 #: An import nobody has touched for this long died with its process and is removed.
 STALE_IMPORT = timedelta(minutes=10)
 
@@ -133,22 +133,20 @@ async def list_campaigns(
 
 
 async def stats(rt: Runtime, campaign: Any) -> dict[str, Any]:
-    """Live numbers (``domain.campaigns.build_stats``). A campaign whose numbers took long to count
-    (a large one) reuses them for ``STATS_SECONDS``: a progress bar polls every second."""
+    """Live numbers (``domain.campaigns.build_stats``). A large campaign's numbers are reused for
+    ``STATS_SECONDS``: a progress bar polls every second, and counting 100,000 rows takes a while."""
+    large = int((campaign.report or {}).get("rows", 0)) >= LARGE_CAMPAIGN
     cache: dict[int, tuple[float, dict[str, Any]]] = rt.extras.setdefault("campaign_stats", {})
     hit = cache.get(campaign.id)
-    if hit is not None and time.monotonic() - hit[0] < STATS_SECONDS:
+    if large and hit is not None and time.monotonic() - hit[0] < STATS_SECONDS:
         return hit[1]
     reply_until = campaign.finished_at + domain.REPLY_WINDOW if campaign.finished_at else None
-    started = time.monotonic()
     rows = await rt.db.read(lambda c: repo.stats_rows(c, campaign, reply_until))
     result = build_stats(rows)
-    if time.monotonic() - started > SLOW_STATS_SECONDS:
+    if large:
         if len(cache) > 1000:
             cache.clear()
         cache[campaign.id] = (time.monotonic(), result)
-    else:
-        cache.pop(campaign.id, None)
     return result
 
 
