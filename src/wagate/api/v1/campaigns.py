@@ -42,7 +42,59 @@ def _form_fields(form: Any) -> dict[str, Any]:
     return fields
 
 
-@router.post("", status_code=201, summary="Create a campaign from a CSV: a draft with its dry-run report")
+_SETTINGS: dict[str, Any] = {
+    "template": {"type": "string", "description": "the approved template's name"},
+    "language": {"type": "string", "description": "its language, when it has several (en, ru, en_US)"},
+    "channel": {"type": "string", "description": "channel name; the default channel if absent"},
+    "name": {"type": "string"},
+    "start_at": {"type": "string", "format": "date-time", "description": "ISO 8601 with a zone"},
+    "window": {"type": "string", "example": "10:00-20:00", "description": "sending window, the tenant's zone"},
+    "timezone": {"type": "string", "example": "Europe/Moscow"},
+    "max_in_flight": {"type": "integer", "default": 50, "description": "most messages queued at once"},
+}
+_PROTECTION = {"type": "object", "example": {"window": 100, "min_sample": 20, "max_optout_rate": 0.05}}
+CREATE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "template"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "the CSV of recipients"},
+                        **_SETTINGS,
+                        "protection": {"type": "string", "description": "ban protection as a JSON object"},
+                    },
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["template"],
+                    "properties": {
+                        "csv": {"type": "string", "description": "the CSV's text (or rows)"},
+                        "rows": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "[{phone, name, params}]",
+                        },
+                        **_SETTINGS,
+                        "protection": _PROTECTION,
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a campaign from a CSV: a draft with its dry-run report",
+    openapi_extra=CREATE_BODY,
+)
 async def create_campaign(principal: PrincipalDep, rt: RuntimeDep, request: Request) -> JSONResponse:
     tenant = principal.tenant
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
