@@ -248,3 +248,14 @@ async def test_a_restart_mid_campaign_continues_in_order_without_resending(db_ur
         outbound = await second.outbound()
     assert sorted(m["to"] for m in outbound) == numbers
     assert [m["to"] for m in sorted(outbound, key=lambda m: m["id"])] == numbers
+
+
+async def test_a_batch_of_only_opted_out_clients_sends_nothing_and_completes(campaigns: Campaigns) -> None:
+    numbers = phones(3)
+    cid = (await campaigns.create(csv_of(numbers)))["id"]
+    await campaigns.opt_out(*numbers)
+    await campaigns.act(cid, "start")
+    finished = await run_to_end(campaigns, cid)
+    assert finished["state"] == "completed"
+    assert finished["stats"]["refused"] == {"count": 3, "by_reason": {"opted_out": 3}}
+    assert await campaigns.outbound() == []
