@@ -20,6 +20,8 @@ from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
 from wagate.config import Settings
 from wagate.dashboard.plugin import dashboard_plugin
+from wagate.dispatch.campaigns import campaigns_plugin
+from wagate.gcfreeze import freeze_startup_objects
 from wagate.webhooks.plugin import webhooks_plugin
 
 
@@ -32,11 +34,12 @@ def node_registry() -> ChannelRegistry:
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
-    plugins: list[Plugin] = [cloud_plugin, device_plugin, webhooks_plugin, dashboard_plugin]
+    plugins: list[Plugin] = [cloud_plugin, device_plugin, webhooks_plugin, dashboard_plugin, campaigns_plugin()]
     if settings.sandbox:
         from wagate.sandbox.plugin import sandbox_plugin
 
         plugins.append(sandbox_plugin())
+    plugins.append(freeze_startup_objects)  # last: freezes what the others built (wagate/gcfreeze.py)
     return plugins
 
 

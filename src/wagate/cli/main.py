@@ -31,6 +31,11 @@ from wagate.cli.user import user_app  # noqa: E402  (its own module; registered 
 
 app.add_typer(user_app, name="user")
 
+from wagate.cli import campaign as campaign_cli  # noqa: E402  (its own module; registered here)
+
+app.add_typer(campaign_cli.campaign_app, name="campaign")
+bench_app.command("campaign")(campaign_cli.bench)
+
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 from wagate.errors import ValidationError
 
 #: The event types a subscription may ask for (CONTRACT §4).
-EVENT_TYPES: tuple[str, ...] = ("message.status", "message.received", "channel.status", "consent.changed")
+EVENT_TYPES: tuple[str, ...] = (
+    "message.status",
+    "message.received",
+    "channel.status",
+    "consent.changed",
+    "campaign.paused",
+)
 FORMATS: tuple[str, ...] = ("native", "devino")
 #: The Devino dialect only knows status callbacks and incoming messages.
 DEVINO_EVENTS: frozenset[str] = frozenset({"message.status", "message.received"})

@@ -78,12 +78,15 @@ async def accept_messages(
     body_hash: str | None = None,
     render: Callable[[list[Outcome]], tuple[int, Any]],
     campaign_id: int | None = None,
+    in_transaction: Callable[[Connection, list[Outcome]], None] | None = None,
 ) -> tuple[int, Any]:
     """Validate every draft, store the valid ones in one durable transaction, answer via ``render``.
 
     Invalid items never abort valid ones in a batch: each gets its own error outcome. With an
     idempotency key, the stored answer is replayed for the same body and a different body is a
-    conflict; the key, the messages and their events commit together.
+    conflict; the key, the messages and their events commit together. ``in_transaction`` sees the
+    outcomes inside that same transaction (a campaign marks its recipients ``enqueued`` there), and
+    an exception it raises undoes the whole batch.
     """
     now = rt.clock.now()
     slots: list[Pending | WagateError] = []
@@ -146,6 +149,8 @@ async def accept_messages(
                 assert message_id is not None
                 final.append(Accepted(message_id, slot.message, slot.channel.name, slot.values, decision.warnings))
         status_code, response = render(final)
+        if in_transaction is not None:
+            in_transaction(conn, final)
         if idempotency_key is not None and body_hash is not None:
             idempotency.remember(conn, tenant.id, idempotency_key, status_code, response)
         return status_code, response
