@@ -19,7 +19,7 @@ def test_user_create_makes_a_user_who_can_sign_in(sqlite_url: str, monkeypatch: 
         app, ["user", "create", "--login", "Anna", "--password", "long enough", "--role", "admin", "--name", "Anna K"]
     )
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "user anna (admin) created"
+    assert result.stdout.strip() == "user anna (admin) created"
 
     async def sign_in() -> tuple[str, str] | None:
         from wagate.channels.registry import default_registry

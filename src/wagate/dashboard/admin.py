@@ -66,10 +66,6 @@ async def _act(
     return RedirectResponse(f"{request.url.path}?done={done}", status_code=303)
 
 
-def _has_route(request: Request, path: str) -> bool:
-    return any(getattr(route, "path", None) == path for route in request.app.routes)
-
-
 # ---------------------------------------------------------------- operations
 
 
@@ -101,7 +97,6 @@ async def _operations(request: Request, rt: Runtime, user: User, _extra: dict[st
     return {
         "rows": rows,
         "unknown": data["unknown"],
-        "webhooks_api": _has_route(request, "/v1/webhooks"),
     }
 
 

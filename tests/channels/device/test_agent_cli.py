@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
+from collections.abc import Iterator
 
 import pytest
 from typer.testing import CliRunner
 
 from wagate.cli.main import app
+
+
+@pytest.fixture(autouse=True)
+def keep_root_logging() -> Iterator[None]:
+    """``wagate agent`` points the root logger at CliRunner's stderr, which is closed after the
+    run: put the root logger back, or later tests log into a closed file ("Logging error")."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("uiautomator2") is not None, reason="would connect to adb")
