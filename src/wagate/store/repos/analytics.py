@@ -18,7 +18,8 @@ from sqlalchemy.engine import Connection
 
 from wagate.domain.analytics import NOT_A_CLIENT_MESSAGE, NOT_DELIVERED
 from wagate.store.dashboard_tables import conversations, users
-from wagate.store.tables import messages, tenants
+from wagate.store.repos import tenants as tenant_repo
+from wagate.store.tables import messages
 
 CHUNK = 500
 Key = tuple[int, str]
@@ -119,13 +120,8 @@ def assignees(conn: Connection, tenant_id: int, keys: set[Key]) -> dict[Key, str
     return out
 
 
-def tenant_settings(conn: Connection, tenant_id: int) -> dict[str, Any]:
-    value = conn.execute(sa.select(tenants.c.settings).where(tenants.c.id == tenant_id)).scalar()
-    return dict(value or {})
+tenant_settings = tenant_repo.tenant_settings
 
 
 def set_analytics_settings(conn: Connection, tenant_id: int, analytics: dict[str, Any]) -> dict[str, Any]:
-    settings = tenant_settings(conn, tenant_id)
-    settings["analytics"] = analytics
-    conn.execute(tenants.update().where(tenants.c.id == tenant_id).values(settings=settings))
-    return settings
+    return tenant_repo.set_tenant_setting(conn, tenant_id, "analytics", analytics)

@@ -22,7 +22,8 @@ from wagate.domain.messages import Direction
 from wagate.domain.policy import TierState
 from wagate.domain.statuses import Status
 from wagate.store.policy_tables import policy_daily_counts, policy_refusals, tier_counts, tier_reach
-from wagate.store.tables import messages, tenants
+from wagate.store.repos import tenants as tenant_repo
+from wagate.store.tables import messages
 
 CHUNK = 500
 #: Outbound messages that never reached the client do not make a later one a duplicate.
@@ -335,13 +336,8 @@ def list_refusals(
 # ---------------------------------------------------------------- tenant settings
 
 
-def tenant_settings(conn: Connection, tenant_id: int) -> dict[str, Any]:
-    value = conn.execute(sa.select(tenants.c.settings).where(tenants.c.id == tenant_id)).scalar()
-    return dict(value or {})
+tenant_settings = tenant_repo.tenant_settings
 
 
 def set_tenant_policy(conn: Connection, tenant_id: int, policy: dict[str, Any]) -> dict[str, Any]:
-    settings = tenant_settings(conn, tenant_id)
-    settings["policy"] = policy
-    conn.execute(tenants.update().where(tenants.c.id == tenant_id).values(settings=settings))
-    return settings
+    return tenant_repo.set_tenant_setting(conn, tenant_id, "policy", policy)

@@ -93,3 +93,17 @@ def lookup_token(conn: Connection, token: str) -> Principal | None:
         id=row.tenant_id, name=row.tenant_name, default_region=row.default_region, settings=row.settings or {}
     )
     return Principal(tenant=tenant, role=row.role, token_id=row.id, token_name=row.name)
+
+
+def tenant_settings(conn: Connection, tenant_id: int) -> dict[str, Any]:
+    """The tenant's ``settings`` object (policy, analytics, timezone …), a fresh copy."""
+    value = conn.execute(sa.select(tenants.c.settings).where(tenants.c.id == tenant_id)).scalar()
+    return dict(value or {})
+
+
+def set_tenant_setting(conn: Connection, tenant_id: int, key: str, value: Any) -> dict[str, Any]:
+    """Replace one top-level section of the tenant's settings; returns the whole new object."""
+    settings = tenant_settings(conn, tenant_id)
+    settings[key] = value
+    conn.execute(tenants.update().where(tenants.c.id == tenant_id).values(settings=settings))
+    return settings
