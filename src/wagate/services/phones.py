@@ -9,7 +9,7 @@ call asks again.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from wagate.errors import ChannelError
 from wagate.runtime import Runtime
@@ -29,14 +29,20 @@ class PhoneCheckFailed(ChannelError):
 
 
 async def whatsapp_presence(
-    rt: Runtime, tenant: Tenant, phone: str, channel: ChannelRow, *, timeout: float = CHECK_TIMEOUT_SECONDS
+    rt: Runtime,
+    tenant: Tenant,
+    phone: str,
+    channel: ChannelRow,
+    *,
+    timeout: float = CHECK_TIMEOUT_SECONDS,
+    now: datetime | None = None,
 ) -> str:
     """``exists``, ``none`` or ``unknown`` for an E.164 ``phone``; raises ``PhoneCheckFailed``.
 
     ``unknown`` means the channel has no way to tell (the Cloud API, a kind this node does
     not run); a failure means it tried and could not finish.
     """
-    now = rt.clock.now()
+    now = now or rt.clock.now()
     cached = await rt.db.read(lambda c: contact_repo.get_phone_check(c, tenant.id, phone, now))
     if cached is not None:
         return str(cached.whatsapp)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,11 +9,10 @@ from fastapi import APIRouter
 from wagate.api.deps import PrincipalDep, RuntimeDep
 from wagate.domain.phones import normalize_phone
 from wagate.services.messages import resolve_channel
+from wagate.services.phones import whatsapp_presence
 from wagate.store.repos import contacts as repo
 
 router = APIRouter(prefix="/v1/phones", tags=["phones"])
-
-CHECK_TTL = timedelta(days=7)
 
 
 @router.get("/{phone}", summary="Whether a number is on WhatsApp: exists, none or unknown")
@@ -33,11 +31,6 @@ async def check_phone(
             "source": cached.source,
         }
     row = await resolve_channel(rt, tenant, channel)
-    answer = "unknown"
-    if rt.registry.knows(row.kind):
-        answer = await (await rt.channel_instance(row)).check_phone(normalized)
-    if answer != "unknown":
-        await rt.db.write(
-            lambda c: repo.record_phone_check(c, tenant.id, normalized, answer, row.name, now, now + CHECK_TTL)
-        )
+    # The same check and cache as the compatibility doors; a channel that fails is a 502 naming `phone`.
+    answer = await whatsapp_presence(rt, tenant, normalized, row, now=now)
     return {"phone": normalized, "whatsapp": answer, "checked_at": now.isoformat(), "source": row.name}
