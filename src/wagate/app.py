@@ -17,7 +17,7 @@ from wagate import __version__
 from wagate.api import health
 from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
-from wagate.api.fastpath import IngestFastPath
+from wagate.api.fastpath import GatewayApp
 from wagate.api.v1 import (
     channels,
     consents,
@@ -105,7 +105,7 @@ def create_app(
             await rt.close_channels()
             await db.close()
 
-    app = FastAPI(
+    app = GatewayApp(
         title="wagate",
         version=__version__,
         summary="Self-hosted WhatsApp gateway for CRMs",
@@ -137,6 +137,5 @@ def create_app(
     app.include_router(devino.router)
     for router in (templates.router, consents.router, policy_api.router, links.router, optin.router):
         app.include_router(router)
-    app.add_middleware(IngestFastPath)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -25,8 +25,9 @@ from wagate.gcfreeze import freeze_startup_objects
 from wagate.webhooks.plugin import webhooks_plugin
 
 
-def node_registry() -> ChannelRegistry:
-    registry = default_registry()
+def node_registry(*, include_memory: bool = False) -> ChannelRegistry:
+    """The production kinds; ``include_memory`` adds the in-process test kind (benchmarks)."""
+    registry = default_registry(include_memory=include_memory)
     registry.register("cloud", cloud_factory, prepare_settings=prepare_cloud_settings)
     registry.register("http", http_factory)
     registry.register("device", device_factory)

@@ -183,6 +183,29 @@ async def test_concurrent_requests_with_one_idempotency_key_store_one_message(
     assert await count(rt, messages) == 1
 
 
+async def test_concurrent_single_requests_each_get_their_own_stored_message(
+    gateway: tuple[Runtime, httpx.AsyncClient],
+) -> None:
+    """Concurrent POSTs meet in one group commit and are stored as one batch (``write_merged``);
+    each still gets its own id, its own history row and its own event, mixed with bad requests."""
+    rt, client = gateway
+    bodies = [{"to": f"7900{i:07d}", "text": f"concurrent {i}"} for i in range(60)]
+    bodies[7] = {"to": "12", "text": "bad phone"}
+    bodies[31] = {"to": "79001112233", "text": ""}
+    responses = await asyncio.gather(*(client.post("/v1/messages", json=b) for b in bodies))
+    good = [(b, r) for b, r in zip(bodies, responses, strict=True) if b["text"] not in ("bad phone", "")]
+    assert [r.status_code for _, r in good] == [202] * 58
+    assert (responses[7].status_code, responses[7].json()["error"]["field"]) == (422, "to")
+    assert (responses[31].status_code, responses[31].json()["error"]["field"]) == (422, "text")
+    for body, response in good:
+        stored = (await client.get(f"/v1/messages/{response.json()['id']}")).json()
+        assert (stored["to"], stored["text"]) == (body["to"], body["text"])
+    assert len({r.json()["id"] for _, r in good}) == 58
+    assert await count(rt, messages) == 58
+    assert await count(rt, message_status_history) == 58
+    assert await count(rt, events) == 58
+
+
 async def test_cancel_only_while_queued(gateway: tuple[Runtime, httpx.AsyncClient]) -> None:
     _rt, client = gateway
     sent = (await client.post("/v1/messages", json={"to": "79001234567", "text": "x"})).json()

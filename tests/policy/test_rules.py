@@ -194,6 +194,14 @@ async def test_same_text_to_same_client_within_the_period_is_refused(gw: Gateway
     assert (sent.code, sent.field) == ("duplicate_message", "to")
 
 
+async def test_concurrent_identical_requests_are_judged_one_after_another(gw: Gateway, door: Door) -> None:
+    """Requests merged into one batch by group commit meet the duplicate guard as sequential ones do."""
+    await gw.inbound(PHONE)
+    sent = await asyncio.gather(*(door({"to": PHONE, "text": "Ваш код 5555"}) for _ in range(8)))
+    assert sum(s.ok for s in sent) == 1
+    assert {(s.code, s.field) for s in sent if not s.ok} == {("duplicate_message", "to")}
+
+
 async def test_other_text_or_later_or_other_client_is_not_a_duplicate(gw: Gateway, door: Door) -> None:
     other = "79001234568"
     await gw.inbound(PHONE)

@@ -1,8 +1,9 @@
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wagate.domain.phones import PhoneError, _fast_path, _full_path, normalize_phone
+from wagate.domain.phones import PhoneError, _fast_path, _full_path, _valid, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -46,3 +47,50 @@ def test_fast_path_agrees_with_full_parse(prefix: str, rest: str, region: str) -
     fast = _fast_path(cleaned, region)
     if fast is not None:
         assert fast == _full_path(cleaned, digits, region)
+
+
+@given(
+    st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)),
+    st.text(alphabet="0123456789", min_size=1, max_size=14),
+)
+@settings(max_examples=3000, deadline=None)
+def test_precompiled_validity_agrees_with_is_valid_number(country_code: int, national: str) -> None:
+    """``_valid`` re-implements ``phonenumbers.is_valid_number`` with precompiled patterns."""
+    if national[0] == "0":
+        assert not _valid(country_code, national)  # left to the full path
+        return
+    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
+    assert _valid(country_code, national) == phonenumbers.is_valid_number(number)
+
+
+@pytest.mark.parametrize(
+    "e164",
+    [
+        "79001234567", "77012345678", "16502530000", "14165550123", "18095551234", "442079460958",
+        "447624123456", "4930901820", "380501234567", "97250123456", "8613800138000", "80012345678",
+        "33612345678", "390612345678", "5511912345678", "611800123456",
+    ],
+)  # fmt: skip
+def test_precompiled_validity_on_real_numbers_of_shared_calling_codes(e164: str) -> None:
+    number = phonenumbers.parse("+" + e164)
+    national = phonenumbers.national_significant_number(number)
+    expected = phonenumbers.is_valid_number(number) and not national.startswith("0")  # zeros: full path
+    assert _valid(number.country_code, national) == expected
+
+
+def test_precompiled_validity_agrees_on_every_regions_example_numbers() -> None:
+    """Every example number phonenumbers ships (valid ones), and each one digit shorter and longer."""
+    checked = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in phonenumbers.PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            national = phonenumbers.national_significant_number(example)
+            if national.startswith("0"):
+                continue
+            for variant in (national, national[:-1], national + "5"):
+                number = phonenumbers.PhoneNumber(country_code=example.country_code, national_number=int(variant))
+                assert _valid(example.country_code, variant) == phonenumbers.is_valid_number(number), (region, variant)
+                checked += 1
+    assert checked > 2000

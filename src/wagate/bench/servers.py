@@ -1,8 +1,8 @@
 """Servers the benchmarks start in their own processes, with identical uvicorn settings.
 
 ``python -m wagate.bench.servers bare --port P`` — a bare FastAPI POST endpoint with a pydantic body;
-``python -m wagate.bench.servers wagate --port P --database-url URL`` — a wagate node (dispatcher off,
-the in-memory channel kind available) so only ingest is measured.
+``python -m wagate.bench.servers wagate --port P --database-url URL`` — a production wagate node (dispatcher and
+sandbox off, the in-memory channel kind available) so only ingest is measured.
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ def bare_app() -> FastAPI:
 
 
 def wagate_app(database_url: str, data_dir: str) -> FastAPI:
+    """The production node (``wagate serve``'s composition: webhooks fan-out, dashboard hooks,
+    campaigns, start-up objects frozen), minus the sandbox and the dispatcher, plus the
+    in-memory kind, so only ingest is measured — with everything that rides on it."""
     from wagate.app import create_app
-    from wagate.channels.registry import default_registry
     from wagate.config import Settings
+    from wagate.node import node_plugins, node_registry
 
     settings = Settings(
         database_url=database_url,
@@ -46,7 +49,7 @@ def wagate_app(database_url: str, data_dir: str) -> FastAPI:
         log_level="WARNING",
         log_json=True,
     )
-    return create_app(settings, registry=default_registry(include_memory=True))
+    return create_app(settings, registry=node_registry(include_memory=True), plugins=node_plugins(settings))
 
 
 def main() -> None:

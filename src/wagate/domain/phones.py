@@ -8,6 +8,7 @@ the Cloud API (``wa_id``) and the hosted services of the seed use.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
@@ -32,11 +33,79 @@ def _region_codes(region: str) -> tuple[int, str] | None:
     return int(metadata.country_code), metadata.national_prefix or ""
 
 
+@dataclass(frozen=True, slots=True)
+class _Desc:
+    """One ``PhoneNumberDesc``: the lengths it allows (empty: any) and its compiled pattern."""
+
+    lengths: frozenset[int]
+    pattern: re.Pattern[str] | None
+
+    def matches(self, national: str) -> bool:
+        if self.lengths and len(national) not in self.lengths:
+            return False
+        return self.pattern is not None and self.pattern.fullmatch(national) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _RegionRules:
+    leading_digits: re.Pattern[str] | None
+    general: _Desc
+    types: tuple[_Desc, ...]
+
+    def valid(self, national: str) -> bool:
+        return self.general.matches(national) and any(t.matches(national) for t in self.types)
+
+
+_TYPES = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
+    "pager", "uan", "voicemail", "fixed_line", "mobile",
+)  # fmt: skip
+
+
+def _desc(desc: phonenumbers.PhoneNumberDesc | None) -> _Desc:
+    if desc is None:
+        return _Desc(frozenset(), None)
+    pattern = desc.national_number_pattern
+    return _Desc(frozenset(desc.possible_length or ()), re.compile(pattern) if pattern else None)
+
+
+@lru_cache(maxsize=512)
+def _rules(country_code: int) -> tuple[_RegionRules, ...]:
+    """Each region of a calling code, with its patterns compiled once (phonenumbers looks them
+    up in its regex cache on every call, most of ``is_valid_number``'s cost)."""
+    rules: list[_RegionRules] = []
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
+        metadata = (
+            phonenumbers.PhoneMetadata.metadata_for_nongeo_region(country_code)
+            if region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
+            else phonenumbers.PhoneMetadata.metadata_for_region(region)
+        )
+        if metadata is None:
+            continue
+        leading = re.compile(metadata.leading_digits) if metadata.leading_digits is not None else None
+        types = tuple(_desc(getattr(metadata, name)) for name in _TYPES)
+        rules.append(_RegionRules(leading, _desc(metadata.general_desc), types))
+    return tuple(rules)
+
+
 def _valid(country_code: int, national: str) -> bool:
+    """``phonenumbers.is_valid_number`` for a number without leading zeros, with precompiled
+    patterns: the region is chosen as ``region_code_for_number`` chooses it (the only region;
+    else the first whose leading digits match, or whose patterns accept the number), then the
+    number must match the region's general pattern and one of its type patterns.
+    ``tests/unit/test_phones.py`` checks the two agree."""
     if not national or national[0] == "0" or not national.isdigit():
         return False  # leading zeros need parse()'s Italian-zero handling: take the slow path
-    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
-    return bool(phonenumbers.is_valid_number(number))
+    rules = _rules(country_code)
+    if len(rules) == 1:
+        return rules[0].valid(national)
+    for region in rules:
+        if region.leading_digits is not None:
+            if region.leading_digits.match(national):
+                return region.valid(national)
+        elif region.valid(national):
+            return True
+    return False
 
 
 def _fast_path(cleaned: str, region: str) -> str | None:

@@ -69,6 +69,30 @@ async def resolve_channel(rt: Runtime, tenant: Tenant, name: str | None, field: 
     return row
 
 
+@dataclass(slots=True)
+class _Request:
+    """One caller's messages on their way into the store: valid ones pending, invalid ones as errors."""
+
+    rt: Runtime
+    tenant: Tenant
+    slots: list[Pending | WagateError]
+    render: Callable[[list[Outcome]], tuple[int, Any]]
+    now: datetime
+
+    @property
+    def pending(self) -> list[Pending]:
+        return [s for s in self.slots if isinstance(s, Pending)]
+
+
+@dataclass(slots=True)
+class _Stored:
+    """What storing one request produced: its answer, its outcomes, and the policy's decisions."""
+
+    answer: tuple[int, Any]
+    outcomes: list[Outcome]
+    judged: list[tuple[Pending, Decision]]
+
+
 async def accept_messages(
     rt: Runtime,
     tenant: Tenant,
@@ -87,6 +111,11 @@ async def accept_messages(
     conflict; the key, the messages and their events commit together. ``in_transaction`` sees the
     outcomes inside that same transaction (a campaign marks its recipients ``enqueued`` there), and
     an exception it raises undoes the whole batch.
+
+    Requests with neither are *merged*: concurrent ones of the same tenant that meet in one group
+    commit are judged and stored as one batch (``Database.write_merged``), so a thousand
+    single-message POSTs cost about what one batch of a thousand costs. The policy judges a merged
+    batch in arrival order, exactly as it would judge them one after another.
     """
     now = rt.clock.now()
     slots: list[Pending | WagateError] = []
@@ -99,67 +128,89 @@ async def accept_messages(
             continue
         values = message_repo.outbound_row(tenant.id, channel.id, message, now, campaign_id)
         slots.append(Pending(message, channel, values))
-    pending = [s for s in slots if isinstance(s, Pending)]
-    judged: list[tuple[Pending, Decision]] = []
-    hooks = list(outbound_hooks(rt))
+    request = _Request(rt, tenant, slots, render, now)
 
-    def job(conn: Connection) -> tuple[int, Any]:
-        if idempotency_key is not None:
-            previous = idempotency.reserve(conn, tenant.id, idempotency_key, body_hash or "", now)
-            if previous is not None:
-                if previous.request_hash != body_hash:
-                    raise ConflictError(
-                        "Idempotency-Key was used with a different body",
-                        field="Idempotency-Key",
-                        code="idempotency_conflict",
-                    )
-                return int(previous.status_code), previous.response
-        # The policy layer (services.policy) judges every message of every door here, in the
-        # transaction that stores them, so what it counted is exactly what is committed.
-        judgement = policy.judge(conn, tenant, pending, now)
-        decisions = judgement.decisions
-        allowed = [(p, d) for p, d in zip(pending, decisions, strict=True) if d.allowed]
-        for item, decision in allowed:
-            item.values["payload"] = decision.payload
-        ids = message_repo.insert_outbound(
-            conn,
-            [item.values for item, _ in allowed],
-            {item.channel.id: item.channel.name for item in pending},
-            now,
-            reasons=[policy.accept_reason(d) for _, d in allowed],
-        )
-        if hooks and ids:
+    if idempotency_key is None and in_transaction is None:
+        stored: _Stored = await rt.db.write_merged(_store_merged, request, key=(id(rt), tenant.id))
+    else:
+
+        def job(conn: Connection) -> _Stored:
+            if idempotency_key is not None:
+                previous = idempotency.reserve(conn, tenant.id, idempotency_key, body_hash or "", now)
+                if previous is not None:
+                    if previous.request_hash != body_hash:
+                        raise ConflictError(
+                            "Idempotency-Key was used with a different body",
+                            field="Idempotency-Key",
+                            code="idempotency_conflict",
+                        )
+                    return _Stored((int(previous.status_code), previous.response), [], [])
+            (result,) = _store(conn, [request])
+            if in_transaction is not None:
+                in_transaction(conn, result.outcomes)
+            if idempotency_key is not None and body_hash is not None:
+                idempotency.remember(conn, tenant.id, idempotency_key, *result.answer)
+            return result
+
+        stored = await rt.db.write(job)
+    policy.observe(rt, stored.judged)
+    if any(d.allowed for _, d in stored.judged):
+        rt.wakeup.notify()
+    return stored.answer
+
+
+def _store_merged(conn: Connection, requests: list[_Request]) -> list[Any]:
+    return list(_store(conn, requests))
+
+
+def _store(conn: Connection, requests: list[_Request]) -> list[_Stored]:
+    """Judge and store the messages of one tenant's requests as one batch; answer each request.
+
+    The policy layer (services.policy) judges every message of every door here, in the
+    transaction that stores them, so what it counted is exactly what is committed.
+    """
+    rt, tenant = requests[0].rt, requests[0].tenant
+    now = max(r.now for r in requests)
+    pending = [p for r in requests for p in r.pending]
+    judgement = policy.judge(conn, tenant, pending, now)
+    decisions = judgement.decisions
+    allowed = [(p, d) for p, d in zip(pending, decisions, strict=True) if d.allowed]
+    for item, decision in allowed:
+        item.values["payload"] = decision.payload
+    ids = message_repo.insert_outbound(
+        conn,
+        [item.values for item, _ in allowed],
+        {item.channel.id: item.channel.name for item in pending},
+        now,
+        reasons=[policy.accept_reason(d) for _, d in allowed],
+    )
+    if ids:
+        hooks = outbound_hooks(rt)
+        if hooks:
             stored_rows = list(zip(ids, (item.values for item, _ in allowed), strict=True))
-            for hook in hooks:
+            for hook in list(hooks):
                 hook(conn, rt, tenant, stored_rows, now)
-        stored = iter(ids)
-        message_ids = [next(stored) if d.allowed else None for d in decisions]
-        policy.record(conn, tenant, pending, judgement, message_ids, now)
-        judged[:] = list(zip(pending, decisions, strict=True))
-        verdicts = iter(zip(decisions, message_ids, strict=True))
+    stored = iter(ids)
+    message_ids = [next(stored) if d.allowed else None for d in decisions]
+    policy.record(conn, tenant, pending, judgement, message_ids, now)
+    verdicts = iter(zip(pending, decisions, message_ids, strict=True))
+    results: list[_Stored] = []
+    for request in requests:
         final: list[Outcome] = []
-        for slot in slots:
+        judged: list[tuple[Pending, Decision]] = []
+        for slot in request.slots:
             if not isinstance(slot, Pending):
                 final.append(slot)
                 continue
-            decision, message_id = next(verdicts)
+            item, decision, message_id = next(verdicts)
+            judged.append((item, decision))
             if decision.error is not None:
                 final.append(decision.error)
             else:
                 assert message_id is not None
-                final.append(Accepted(message_id, slot.message, slot.channel.name, slot.values, decision.warnings))
-        status_code, response = render(final)
-        if in_transaction is not None:
-            in_transaction(conn, final)
-        if idempotency_key is not None and body_hash is not None:
-            idempotency.remember(conn, tenant.id, idempotency_key, status_code, response)
-        return status_code, response
-
-    result = await rt.db.write(job)
-    policy.observe(rt, judged)
-    if any(d.allowed for _, d in judged):
-        rt.wakeup.notify()
-    return result
+                final.append(Accepted(message_id, item.message, item.channel.name, item.values, decision.warnings))
+        results.append(_Stored(request.render(final), final, judged))
+    return results
 
 
 async def get_message(rt: Runtime, tenant: Tenant, message_id: int) -> tuple[Any, list[Any]]:

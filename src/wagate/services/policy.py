@@ -55,16 +55,28 @@ class Pending:
     values: dict[str, Any]
 
 
-def candidate_of(item: Pending) -> Candidate:
+def candidate_of(item: Pending, policy: ChannelPolicy | None = None) -> Candidate:
     return Candidate(
         phone=item.message.phone,
         type=item.message.type.value,
         payload=item.message.payload,
         channel_id=item.channel.id,
         channel=item.channel.name,
-        policy=ChannelPolicy.of(item.channel.kind, item.channel.policy),
+        policy=policy or ChannelPolicy.of(item.channel.kind, item.channel.policy),
         origin=item.message.origin,
     )
+
+
+def candidates_of(pending: list[Pending]) -> list[Candidate]:
+    """Candidates for a batch; each channel's policy is parsed once, not once per message."""
+    policies: dict[int, ChannelPolicy] = {}
+    out: list[Candidate] = []
+    for item in pending:
+        policy = policies.get(item.channel.id)
+        if policy is None:
+            policy = policies[item.channel.id] = ChannelPolicy.of(item.channel.kind, item.channel.policy)
+        out.append(candidate_of(item, policy))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +97,8 @@ def gather(
         facts.templates = template_repo.templates_for_send(conn, tenant.id, names, {c.channel for c in candidates})
     pairs = {(c.channel_id, c.phone) for c in candidates if c.policy.needs_window}
     longest = max((c.policy.duplicate_window_s for c in candidates), default=0)
+    if lock and longest:
+        repo.lock_phones(conn, tenant.id, (c.phone for c in candidates if c.policy.duplicate_window_s))
     facts.last_inbound, facts.recent = repo.activity(
         conn,
         tenant.id,
@@ -116,7 +130,7 @@ def judge(conn: Connection, tenant: Tenant, pending: list[Pending], now: datetim
     if not pending:
         return Judgement([], {})
     settings = TenantPolicy.of(tenant.settings)
-    candidates = [candidate_of(p) for p in pending]
+    candidates = candidates_of(pending)
     facts = gather(conn, tenant, candidates, settings, now, lock=lock)
     before = {group: tier.count for group, tier in facts.tiers.items()}
     decisions = evaluate(candidates, facts, settings, now)

@@ -124,15 +124,35 @@ def insert_outbound(
 def _queued_event(
     mid: int, values: dict[str, Any], channel_names: dict[int, str], now: datetime, reason: str
 ) -> dict[str, Any]:
-    row = _AttrRow(
-        {**values, "id": mid, "error_code": None, "error_message": None, "provider_id": None, "updated_at": now}
-    )
     return {
         "tenant_id": values["tenant_id"],
         "type": "message.status",
         "message_id": mid,
         "created_at": now,
-        "payload": status_event_payload(row, channel_names[values["channel_id"]], None, reason),
+        "payload": queued_event_payload(mid, values, channel_names[values["channel_id"]], reason, now.isoformat()),
+    }
+
+
+def queued_event_payload(mid: int, values: dict[str, Any], channel: str, reason: str, at: str) -> dict[str, Any]:
+    """``status_event_payload`` of a just-queued outbound message, straight from its row values
+    (the same body, built without a row object: this runs once per message accepted)."""
+    return {
+        "message_id": mid,
+        "direction": values["direction"],
+        "channel": channel,
+        "phone": values["phone"],
+        "status": values["status"],
+        "previous_status": None,
+        "reason": reason,
+        "error": None,
+        "provider_id": None,
+        "client_ref": values["client_ref"],
+        "callback_url": values["callback_url"],
+        "callback_data": values["callback_data"],
+        "operator": values["operator"],
+        "origin": values["origin"],
+        "type": values["type"],
+        "at": at,
     }
 
 
@@ -186,6 +206,7 @@ def _insert_outbound_sqlite(
         base = int(cursor.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0])
         ids = list(range(base + 1, base + 1 + len(rows)))
         stamp = _sqlite_value(now)
+        at = now.isoformat()
         columns = ["id", *rows[0]]  # every row of a batch comes from outbound_row: same keys
         sql_messages = f"INSERT INTO messages ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         message_params = []
@@ -195,21 +216,14 @@ def _insert_outbound_sqlite(
             message_params.append(
                 (mid, *(encode(values[name]) for name, encode in zip(columns[1:], encoders, strict=True)))
             )
-            event = _queued_event(mid, values, channel_names, now, reason)
-            event_params.append((values["tenant_id"], mid, orjson.dumps(event["payload"]).decode(), stamp))
+            payload = queued_event_payload(mid, values, channel_names[values["channel_id"]], reason, at)
+            event_params.append((values["tenant_id"], mid, orjson.dumps(payload).decode(), stamp))
         cursor.executemany(sql_messages, message_params)
         cursor.executemany(_SQL_HISTORY, [(mid, reason, stamp) for mid, reason in zip(ids, why, strict=True)])
         cursor.executemany(_SQL_EVENTS, event_params)
     finally:
         cursor.close()
     return ids
-
-
-class _AttrRow:
-    """A dict seen through attributes, so fresh values and fetched rows share one formatter."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.__dict__.update(data)
 
 
 def _channel_name(conn: Connection, channel_id: int) -> str:

@@ -4,7 +4,10 @@ Read inside the accept transaction, so what a batch sees is what it commits agai
 the last inbound message per (channel, phone), recent outbound messages for the duplicate
 guard, the tenant's daily counter and the tier counts. On PostgreSQL the counters are
 locked for the transaction (``FOR UPDATE`` on the counter rows) so two concurrent requests
-cannot both take the last unit of a cap; SQLite's single writer serialises them anyway.
+cannot both take the last unit of a cap, and the duplicate guard takes a transaction-level
+advisory lock per (tenant, phone) before it reads (``lock_phones``), so two identical requests
+racing in separate transactions cannot both find "no earlier copy". SQLite's single writer
+serialises all of this anyway.
 """
 
 from __future__ import annotations
@@ -138,6 +141,27 @@ def last_inbound_one(conn: Connection, tenant_id: int, channel_id: int, phone: s
 
 
 # ---------------------------------------------------------------- window and duplicates in one read
+
+
+_LOCK_PHONES = sa.text(
+    "SELECT pg_advisory_xact_lock(k) FROM "
+    "(SELECT DISTINCT hashtextextended(:tenant || ':' || p, 7) AS k FROM unnest(CAST(:phones AS text[])) AS p) AS keys "
+    "ORDER BY k"
+)
+
+
+def lock_phones(conn: Connection, tenant_id: int, phones: Iterable[str]) -> None:
+    """Serialise concurrent acceptances for the same clients until this transaction ends (PostgreSQL).
+
+    Locks are taken in key order, so two batches with overlapping phones cannot deadlock. The
+    reads that follow (READ COMMITTED: each statement sees what committed before it) then see
+    the other transaction's messages.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    ordered = sorted(set(phones))
+    if ordered:
+        conn.execute(_LOCK_PHONES, {"tenant": str(tenant_id), "phones": ordered}).all()
 
 
 def activity(
