@@ -39,6 +39,10 @@ log = logging.getLogger("wagate.webhooks")
 BATCH = 500
 MIN_GAP_SECONDS = 1.0
 IDLE_SECONDS = 30.0
+#: After a pass that found events, the next one waits this long: under a steady stream of
+#: commits, passes then carry many events each instead of one pass (a read and a write) per
+#: group commit. After a quiet spell the first event is fanned out at once.
+LINGER_SECONDS = 0.02
 
 
 @dataclass
@@ -114,6 +118,8 @@ class Fanout:
                 continue
             if result.events >= self.batch:
                 continue
+            if result.events:
+                await asyncio.sleep(LINGER_SECONDS)
             timeout = 0.2 if result.waiting_on_gap else IDLE_SECONDS
             await sleep_until(self._wake, timeout)
             self._wake.clear()
