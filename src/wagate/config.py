@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = Field(default="FULL", pattern="^(FULL|NORMAL|EXTRA)$")
     compat_timezone: str = Field(
         default="Europe/Moscow",
-        description="Zone of the dates the WAMM-style API writes (YYYY-MM-DD HH:MM:SS); a tenant's settings.timezone wins.",
+        description="Zone of the dates the WAMM-style API writes (YYYY-MM-DD HH:MM:SS); a tenant's zone (PATCH /v1/policy) wins.",
     )
 
     # Webhooks and the events feed (docs/webhooks.md, docs/operations.md).

@@ -259,3 +259,21 @@ async def test_a_batch_of_only_opted_out_clients_sends_nothing_and_completes(cam
     assert finished["state"] == "completed"
     assert finished["stats"]["refused"] == {"count": 3, "by_reason": {"opted_out": 3}}
     assert await campaigns.outbound() == []
+
+
+async def test_the_runner_polls_fast_only_while_a_campaign_is_sending(campaigns: Campaigns) -> None:
+    """Topped up once a second, a campaign with max_in_flight 5 could not pass 5 messages/s."""
+    runner = campaigns.runner
+    await runner.run_once()
+    assert runner.poll_interval == runner.interval  # nothing running
+    later = (await campaigns.create(csv_of(phones(3)), start_at="2026-01-02T10:00:00+00:00"))["id"]
+    await campaigns.act(later, "start")
+    await runner.run_once()
+    assert runner.poll_interval == runner.interval  # running, but waiting for its start time
+    now = (await campaigns.create(csv_of(phones(20, start=100)), max_in_flight=5))["id"]
+    await campaigns.act(now, "start")
+    assert await runner.run_once() == 5
+    assert runner.poll_interval == runner.busy_interval < runner.interval
+    await run_to_end(campaigns, now)
+    await runner.run_once()
+    assert runner.poll_interval == runner.interval  # done: back to the slow poll

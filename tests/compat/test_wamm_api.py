@@ -11,7 +11,7 @@ from wagate.domain.statuses import Status
 from wagate.services.inbound import record_inbound
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos.messages import apply_status
-from wagate.store.tables import messages, tenants
+from wagate.store.tables import messages
 
 pytestmark = pytest.mark.asyncio
 
@@ -476,9 +476,9 @@ async def test_a_crm_migrates_by_changing_base_url_and_token(compat: Compat) -> 
 
 
 async def test_dates_follow_the_tenants_timezone_setting(compat_sqlite: Compat) -> None:
-    await compat_sqlite.rt.db.write(
-        lambda conn: conn.execute(sa.update(tenants).values(settings={"timezone": "Asia/Yekaterinburg"}))
-    )
+    """The tenant's one zone (``PATCH /v1/policy``) wins over ``WAGATE_COMPAT_TIMEZONE``."""
+    response = await compat_sqlite.client.patch("/v1/policy", json={"timezone": "Asia/Yekaterinburg"})
+    assert response.status_code == 200, response.text
     await compat_sqlite.api2("msg_to", phone="79001234567", text="x")
     record = (await compat_sqlite.api2("msg_get_last", col="1")).json()["msg_data"][0]
     assert record["date_ins"] == "2026-01-24 21:52:00"  # UTC+5

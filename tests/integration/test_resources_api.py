@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from wagate.runtime import Runtime
+from wagate.store.tables import events
 
 pytestmark = pytest.mark.asyncio
 
@@ -125,3 +127,23 @@ async def test_operations_endpoints(gateway: tuple[Runtime, httpx.AsyncClient]) 
     schema = (await client.get("/openapi.json")).json()
     assert "/v1/messages" in schema["paths"]
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_pausing_and_resuming_a_channel_appends_channel_status_events(
+    gateway: tuple[Runtime, httpx.AsyncClient],
+) -> None:
+    rt, client = gateway
+    for status in ("paused", "paused", "active"):  # the repeated pause changes nothing: no event
+        response = await client.patch("/v1/channels/main", json={"status": status})
+        assert response.status_code == 200, response.text
+
+    def channel_events(conn: sa.Connection) -> list[dict[str, object]]:
+        rows = conn.execute(sa.select(events.c.payload).where(events.c.type == "channel.status").order_by(events.c.id))
+        return [dict(r.payload) for r in rows]
+
+    got = await rt.db.read(channel_events)
+    assert [(e["channel"], e["previous_status"], e["status"]) for e in got] == [
+        ("main", "active", "paused"),
+        ("main", "paused", "active"),
+    ]
+    assert got[0]["reason"] == "paused by an operator" and got[1]["reason"] == "resumed by an operator"

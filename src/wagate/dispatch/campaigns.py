@@ -16,8 +16,11 @@ one running campaign and, in this order:
    pauses, restarts and several nodes (the conditional update of a recipient taken by another
    node undoes the whole batch).
 
-The loop polls every ``interval`` seconds of real time (the business clock is ``rt.clock``,
-so tests drive ``step`` with a ``FakeClock``), and is poked on start and resume.
+The loop polls every ``interval`` seconds of real time, and every ``busy_interval`` (0.1 s)
+while a campaign is sending (running, inside its window, not held, recipients pending): a
+campaign moves only as fast as it is topped up, and at one step a second a ``max_in_flight``
+of 50 would cap it at 50 messages/s whatever the channel's pacing allows. It is poked on start
+and resume. (The business clock is ``rt.clock``, so tests drive ``step`` with a ``FakeClock``.)
 """
 
 from __future__ import annotations
@@ -72,9 +75,11 @@ def _render(_outcomes: list[Outcome]) -> tuple[int, Any]:
 
 
 class CampaignRunner:
-    def __init__(self, rt: Runtime, *, interval: float = 1.0) -> None:
+    def __init__(self, rt: Runtime, *, interval: float = 1.0, busy_interval: float = 0.1) -> None:
         self.rt = rt
         self.interval = interval
+        self.busy_interval = min(busy_interval, interval)
+        self._busy = False
         self._task: asyncio.Task[None] | None = None
         self._poke = asyncio.Event()
         self._stopping = False
@@ -82,6 +87,11 @@ class CampaignRunner:
 
     def poke(self) -> None:
         self._poke.set()
+
+    @property
+    def poll_interval(self) -> float:
+        """How long the loop waits before its next step (see the module docstring)."""
+        return self.busy_interval if self._busy else self.interval
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="campaign-runner")
@@ -106,12 +116,13 @@ class CampaignRunner:
             except Exception:
                 log.exception("campaign runner step failed; trying again")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), self.interval)
+                await asyncio.wait_for(self._poke.wait(), self.poll_interval)
             self._poke.clear()
 
     async def run_once(self) -> int:
         """One step of every running campaign; returns how many messages were enqueued."""
         ids = await self.rt.db.read(repo.running)
+        self._busy = False  # set by a step that finds a campaign sending (not waiting for a time)
         total = 0
         for campaign_id in ids:
             total += await self.step(campaign_id)
@@ -142,6 +153,7 @@ class CampaignRunner:
             if in_flight == 0:
                 await self._complete(campaign_id)
             return 0
+        self._busy = True
         protection = Protection.of(campaign.protection)
         sample = await rt.db.read(lambda c: repo.protection_sample(c, campaign, protection.window))
         trip = check_protection(protection, sample)

@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from wagate.domain.limits import validate_timezone
+from wagate.domain.policy import tenant_timezone
 from wagate.errors import ConflictError, ValidationError
 
 IMPORTING = "importing"
@@ -324,10 +325,9 @@ def validate_spec(data: Mapping[str, Any]) -> CampaignSpec:
 
 
 def resolve_timezone(spec_timezone: str | None, tenant_settings: Mapping[str, Any]) -> str:
-    """The campaign's zone: its own, else the tenant's policy zone (``PATCH /v1/policy``), else the
-    tenant's ``settings.timezone``, else UTC. Stored with the campaign, so it never shifts later."""
-    policy = tenant_settings.get("policy") or {}
-    for candidate in (spec_timezone, policy.get("timezone"), tenant_settings.get("timezone")):
+    """The campaign's zone: its own, else the tenant's (``PATCH /v1/policy``), else UTC. Stored with
+    the campaign, so it never shifts later."""
+    for candidate in (spec_timezone, tenant_timezone(tenant_settings)):
         if isinstance(candidate, str) and candidate:
             return validate_timezone(candidate)
     return "UTC"

@@ -80,6 +80,17 @@ DEFAULT_OPTIN_SCOPES: list[dict[str, Any]] = [
 ]
 
 
+def tenant_timezone(settings: Mapping[str, Any]) -> str | None:
+    """The zone a tenant chose (``PATCH /v1/policy {"timezone"}``), or ``None`` if it chose none.
+
+    The one place a tenant's zone lives: the daily cap's midnight, analytics days, campaign
+    windows and the WAMM-style API's dates all read it. Where it is unset, each falls back to its
+    own default (UTC; ``WAGATE_COMPAT_TIMEZONE`` for the WAMM-style dates).
+    """
+    zone = (settings.get("policy") or {}).get("timezone")
+    return zone if isinstance(zone, str) and zone else None
+
+
 @dataclass(frozen=True, slots=True)
 class TenantPolicy:
     """The tenant's policy settings (``tenants.settings["policy"]``), defaults filled in."""
@@ -95,7 +106,7 @@ class TenantPolicy:
         data = settings.get("policy") or {}
         return cls(
             daily_cap=data.get("daily_cap"),
-            timezone=data.get("timezone") or "UTC",
+            timezone=tenant_timezone(settings) or "UTC",
             optout_keywords=tuple(data.get("optout_keywords") or DEFAULT_OPTOUT_KEYWORDS),
             optout_confirmation={**DEFAULT_CONFIRMATION, **(data.get("optout_confirmation") or {})},
             optin=dict(data.get("optin") or {}),

@@ -28,6 +28,7 @@ from wagate.api.deps import authenticate
 from wagate.domain.contacts import validate_contact
 from wagate.domain.messages import OutboundDraft, is_http_url
 from wagate.domain.phones import normalize_phone
+from wagate.domain.policy import tenant_timezone
 from wagate.errors import AuthError, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import messages as message_service
@@ -80,7 +81,7 @@ class Session:
 
     @property
     def zone(self) -> tzinfo:
-        return d.resolve_timezone(self.tenant.settings.get("timezone") or self.rt.settings.compat_timezone)
+        return d.resolve_timezone(tenant_timezone(self.tenant.settings) or self.rt.settings.compat_timezone)
 
 
 async def channel_authorized(rt: Runtime, channel: ChannelRow) -> str | None:

@@ -30,7 +30,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import Counter
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from wagate.api.deps import RuntimeDep
 from wagate.channels.cloud.channel import CloudChannel
@@ -195,20 +194,16 @@ async def handle_inbound(rt: Runtime, row: ChannelRow, channel: CloudChannel, ev
                 sha256=media.get("sha256") or stored.sha256,
             )
         payload["media"] = media
-    try:
-        result = await record_inbound(
-            rt,
-            row,
-            phone=event.phone,
-            type=event.type,
-            payload=payload,
-            provider_id=event.provider_id,
-            received_at=event.timestamp,
-        )
-    except IntegrityError:
-        # The same webhook delivered twice at once (PostgreSQL): the other delivery stored it.
-        log.info("inbound message stored by a concurrent delivery", extra={"channel": row.name})
-        return
+    # The same webhook delivered twice at once gets the first one's id back (insert_inbound).
+    result = await record_inbound(
+        rt,
+        row,
+        phone=event.phone,
+        type=event.type,
+        payload=payload,
+        provider_id=event.provider_id,
+        received_at=event.timestamp,
+    )
     if result.created:
         await channel.record_presence(row.tenant_id, event.phone, "exists")
 

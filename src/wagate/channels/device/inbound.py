@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from wagate.channels.device.notifications import Kind, looks_like_phone, read_notification
 from wagate.channels.device.service import channel_of, optional_text
 from wagate.domain.phones import PhoneError, normalize_phone
@@ -155,21 +153,16 @@ async def record_notification(rt: Runtime, device: DeviceAuth, body: dict[str, A
         payload["group"] = {"name": group}
     received_at = posted_at if posted_at and abs(posted_at - now) <= POSTED_AT_SKEW else None
     provider_id = f"ntf:{key_hash[:40]}"
-    for attempt in range(2):
-        try:
-            result = await record_inbound(
-                rt,
-                channel,
-                phone=sender.phone,
-                type="text",
-                payload=payload,
-                provider_id=provider_id,
-                received_at=received_at,
-            )
-            break
-        except IntegrityError:  # the same key posted twice at once (PostgreSQL): the other won
-            if attempt:
-                raise
+    # The same key posted twice at once gets the first one's id back (insert_inbound).
+    result = await record_inbound(
+        rt,
+        channel,
+        phone=sender.phone,
+        type="text",
+        payload=payload,
+        provider_id=provider_id,
+        received_at=received_at,
+    )
     await rt.db.write(
         lambda c: repo.record_notification(
             c, {**record, "outcome": Kind.MESSAGE.value, "message_id": result.message_id}

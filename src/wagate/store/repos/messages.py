@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wagate.domain.messages import Direction, OutboundMessage
@@ -388,6 +389,13 @@ def list_messages(
     return list(conn.execute(query))
 
 
+def _by_provider_id(conn: Connection, channel_id: int, provider_id: str) -> int | None:
+    row = conn.execute(
+        sa.select(messages.c.id).where(messages.c.channel_id == channel_id, messages.c.provider_id == provider_id)
+    ).first()
+    return int(row.id) if row is not None else None
+
+
 def insert_inbound(
     conn: Connection,
     *,
@@ -402,17 +410,19 @@ def insert_inbound(
 ) -> tuple[int, bool]:
     """Store an inbound message once per provider id. Returns ``(id, created)``.
 
-    A provider that re-delivers the same webhook gets the same id back and no second event.
+    A provider that re-delivers the same webhook gets the same id back and no second event —
+    also when the two deliveries race in separate transactions on PostgreSQL: the insert is
+    ``ON CONFLICT DO NOTHING`` on the (channel, provider id) unique index, so the later one
+    waits for the earlier to commit and then finds its row instead of failing.
     """
     if provider_id is not None:
-        existing = conn.execute(
-            sa.select(messages.c.id).where(messages.c.channel_id == channel_id, messages.c.provider_id == provider_id)
-        ).first()
+        existing = _by_provider_id(conn, channel_id, provider_id)
         if existing is not None:
-            return int(existing.id), False
+            return existing, False
     at = received_at or now
+    insert = postgresql.insert(messages) if conn.dialect.name == "postgresql" else sqlite.insert(messages)
     result = conn.execute(
-        messages.insert().values(
+        insert.values(
             tenant_id=tenant_id,
             channel_id=channel_id,
             direction=Direction.IN.value,
@@ -426,8 +436,15 @@ def insert_inbound(
             created_at=at,
             updated_at=now,
         )
-    )
-    message_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        .on_conflict_do_nothing(index_elements=[messages.c.channel_id, messages.c.provider_id])
+        .returning(messages.c.id)
+    ).first()
+    if result is None:  # a concurrent delivery of the same provider id committed first
+        assert provider_id is not None
+        winner = _by_provider_id(conn, channel_id, provider_id)
+        assert winner is not None
+        return winner, False
+    message_id = int(result.id)
     conn.execute(
         message_status_history.insert().values(
             message_id=message_id,
