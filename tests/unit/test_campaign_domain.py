@@ -147,11 +147,11 @@ def test_bad_specs_name_their_field(data: dict[str, object], field: str) -> None
     assert error.value.field == field
 
 
-def test_the_zone_is_the_campaigns_then_the_tenant_policy_then_the_tenant_settings() -> None:
-    settings = {"policy": {"timezone": "Asia/Vladivostok"}, "timezone": "Europe/Moscow"}
+def test_the_zone_is_the_campaigns_then_the_tenants_then_utc() -> None:
+    settings = {"policy": {"timezone": "Asia/Vladivostok"}}
     assert resolve_timezone("Europe/Berlin", settings) == "Europe/Berlin"
     assert resolve_timezone(None, settings) == "Asia/Vladivostok"
-    assert resolve_timezone(None, {"timezone": "Europe/Moscow"}) == "Europe/Moscow"
+    assert resolve_timezone(None, {"policy": {}}) == "UTC"
     assert resolve_timezone(None, {}) == "UTC"
 
 
