@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from wagate.store.repos.events import append_event
+from wagate.store.repos.events import append_channel_status
 from wagate.store.tables import channels
 
 
@@ -114,18 +114,8 @@ def update_channel(conn: Connection, channel_id: int, values: dict[str, Any], no
     assert updated is not None
     if updated.status != current.status:
         # An operator's pause or resume is a status change the CRM hears about like any other.
-        append_event(
-            conn,
-            tenant_id=updated.tenant_id,
-            type="channel.status",
-            now=now,
-            payload={
-                "channel": updated.name,
-                "kind": updated.kind,
-                "status": updated.status,
-                "previous_status": current.status,
-                "reason": f"{'paused' if updated.status == 'paused' else 'resumed'} by an operator",
-                "at": now.isoformat(),
-            },
+        verb = "paused" if updated.status == "paused" else "resumed"
+        append_channel_status(
+            conn, updated, status=updated.status, previous=current.status, reason=f"{verb} by an operator", now=now
         )
     return updated

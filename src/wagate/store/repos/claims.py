@@ -44,7 +44,7 @@ from wagate.domain.pacing import (
 )
 from wagate.domain.statuses import Status, Verdict, decide
 from wagate.store.dispatch_tables import channel_pacing, channel_sends
-from wagate.store.repos.events import append_event
+from wagate.store.repos.events import append_channel_status
 from wagate.store.repos.messages import StatusChange, apply_status, status_event_payload
 from wagate.store.repos.queue import expire_overdue
 from wagate.store.tables import channels, events, message_status_history, messages
@@ -245,20 +245,7 @@ def pause_channel(conn: Connection, channel: Any, reason: str, now: datetime) ->
     )
     if updated.rowcount == 0:
         return
-    append_event(
-        conn,
-        tenant_id=channel.tenant_id,
-        type="channel.status",
-        now=now,
-        payload={
-            "channel": channel.name,
-            "kind": channel.kind,
-            "status": "paused",
-            "previous_status": "active",
-            "reason": reason,
-            "at": now.isoformat(),
-        },
-    )
+    append_channel_status(conn, channel, status="paused", previous="active", reason=reason, now=now)
 
 
 def next_queued_due(conn: Connection, channel_id: int) -> datetime | None:

@@ -44,3 +44,23 @@ def events_after(
     if types:
         query = query.where(events.c.type.in_(types))
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def append_channel_status(
+    conn: Connection, channel: Any, *, status: str, previous: str, reason: str, now: datetime
+) -> int:
+    """A ``channel.status`` event for a channel row that changed status (paused, resumed)."""
+    return append_event(
+        conn,
+        tenant_id=channel.tenant_id,
+        type="channel.status",
+        now=now,
+        payload={
+            "channel": channel.name,
+            "kind": channel.kind,
+            "status": status,
+            "previous_status": previous,
+            "reason": reason,
+            "at": now.isoformat(),
+        },
+    )
