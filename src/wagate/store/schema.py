@@ -11,6 +11,7 @@ import wagate.store.dashboard_tables  # (users, sessions, conversations, notes)
 import wagate.store.policy_tables  # noqa: F401  (templates, consents, refusals, counters)
 from wagate.store import (
     cloud_tables,  # noqa: F401  (registers its tables)
+    deployment_tables,  # noqa: F401  (the deployment's shared key-value settings)
     device_tables,  # noqa: F401  (registers the device channel's tables)
     dispatch_tables,  # noqa: F401  (registers the dispatcher's tables)
     webhooks_tables,  # noqa: F401  (registers the webhook tables)
