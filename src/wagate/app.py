@@ -36,6 +36,7 @@ from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock, SystemClock
 from wagate.config import Settings
 from wagate.dispatch.dispatcher import Dispatcher
+from wagate.dispatch.redis_relay import RedisRelay
 from wagate.dispatch.wakeups import PgWakeupRelay
 from wagate.observability.metrics import Metrics, MetricsMiddleware
 from wagate.optin import routes as optin
@@ -82,8 +83,14 @@ def create_app(
             stop = await plugin(rt, app)
             if stop is not None:
                 stops.append(stop)
-        relay: PgWakeupRelay | None = None
-        if db.is_postgres:  # wake other processes' dispatchers (LISTEN/NOTIFY)
+        # Cross-node wake-ups: Redis when configured (any database; it also carries event and
+        # delivery signals), else PostgreSQL LISTEN/NOTIFY. Never both: one relay, one echo guard.
+        relay: RedisRelay | PgWakeupRelay | None = None
+        if settings.redis_url:
+            relay = RedisRelay(rt)
+            await relay.start()
+            rt.extras["redis_relay"] = relay
+        elif db.is_postgres:
             relay = PgWakeupRelay(rt)
             await relay.start()
             rt.extras["wakeup_relay"] = relay

@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 #: (≈ 39.7 h in all; ≥ 31.8 h even when the ±20 % jitter always shortens). See docs/webhooks.md.
 DEFAULT_WEBHOOK_RETRY_SCHEDULE = [5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 43200.0, 43200.0]
 
+#: What ``redis_url`` may be (the schemes ``redis.asyncio.Redis.from_url`` accepts).
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
 
 class Settings(BaseSettings):
     """Every knob of a wagate node. The contract fixes the first seven; the rest are ours."""
@@ -85,6 +88,30 @@ class Settings(BaseSettings):
     def _check_schedule(cls, value: list[float]) -> list[float]:
         if any(delay < 0 for delay in value):
             raise ValueError("retry delays must be >= 0 seconds")
+        return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _blank_redis_url(cls, value: Any) -> Any:
+        """``WAGATE_REDIS_URL=`` (set but empty) means unset, as the default does."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        """Refused at start-up rather than ignored: a typo would silently disable cross-node signals."""
+        if value is None:
+            return None
+        if not value.startswith(REDIS_SCHEMES):
+            raise ValueError(f"must start with one of {', '.join(REDIS_SCHEMES)} (a Redis URL)")
+        from redis.connection import parse_url  # only when a Redis URL is configured
+
+        try:
+            parse_url(value)  # type: ignore[no-untyped-call]
+        except ValueError as exc:
+            raise ValueError(f"is not a valid Redis URL: {exc}") from None
         return value
 
     @property

@@ -16,6 +16,7 @@ from wagate.channels.registry import ChannelRegistry
 from wagate.clock import Clock
 from wagate.config import Settings
 from wagate.crypto import SecretBox
+from wagate.signals import Signals
 from wagate.store.database import Database
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos.channels import ChannelRow
@@ -26,7 +27,8 @@ RETIRE_SECONDS = 30.0
 
 
 class Wakeup:
-    """In-process signal that new work exists; listeners also include PostgreSQL NOTIFY relays."""
+    """In-process signal that new work exists; listeners also include the cross-node relays
+    (PostgreSQL ``NOTIFY``, or Redis when ``redis_url`` is set)."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
@@ -54,6 +56,8 @@ class Runtime:
     clock: Clock
     registry: ChannelRegistry
     wakeup: Wakeup = field(default_factory=Wakeup)
+    #: What other nodes of the deployment announce, and what this one tells them (``wagate.signals``).
+    signals: Signals = field(default_factory=Signals)
     extras: dict[str, Any] = field(default_factory=dict)
     secrets: SecretBox | None = None
     _channel_rows: dict[int, tuple[float, dict[str, ChannelRow]]] = field(default_factory=dict)

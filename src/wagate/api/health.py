@@ -19,8 +19,15 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The database answers and the node is serving")
 async def readyz(rt: RuntimeDep) -> Response:
+    """Ready when the database answers. With ``redis_url`` set, ``redis`` says whether cross-node
+    signals flow (``ok``/``down``), but never decides readiness: Redis only accelerates, a node
+    without it still serves correctly (other nodes notice its work on their timers)."""
     ok = await rt.db.ping()
-    return JSONResponse({"status": "ready" if ok else "not ready", "database": ok}, status_code=200 if ok else 503)
+    body: dict[str, object] = {"status": "ready" if ok else "not ready", "database": ok}
+    relay = rt.extras.get("redis_relay")
+    if relay is not None:
+        body["redis"] = "ok" if relay.connected else "down"
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics")

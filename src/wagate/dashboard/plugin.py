@@ -27,6 +27,7 @@ async def dashboard_plugin(rt: Runtime, app: FastAPI) -> Callable[[], Awaitable[
     broker = Broker(rt)
     rt.extras["dashboard_broker"] = broker
     rt.wakeup.listeners.append(broker.nudge)
+    rt.signals.on("events", broker.nudge)  # another node committed events (Redis relay)
     rt.extras.setdefault("stopping_callbacks", []).append(broker.stopping)
     conversations.change_listeners(rt).append(
         lambda tenant_id, conversation_id: broker.publish(tenant_id, ["inbox", f"conversation:{conversation_id}"])

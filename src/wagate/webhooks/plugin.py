@@ -2,10 +2,12 @@
 the retention purge of this node (``WAGATE_WEBHOOKS=0`` keeps only the API and the feed).
 
 Wake-ups, never polling: the fan-out is poked after every durable commit of this process
-(``Database.add_commit_listener``), by ``rt.wakeup`` (new messages) and, on PostgreSQL, by
-``NOTIFY wagate_events`` from a trigger on ``events`` — delivered at commit, from any node.
-The sender is poked by the fan-out, by finished attempts and by ``NOTIFY wagate_deliveries``;
-otherwise it sleeps until the next due retry.
+(``Database.add_commit_listener``), by ``rt.wakeup`` (new messages), by another node's
+``events`` signal (``rt.signals``, carried by Redis when ``redis_url`` is set) and, on
+PostgreSQL, by ``NOTIFY wagate_events`` from a trigger on ``events`` — delivered at commit, from
+any node. The sender is poked by the fan-out, by finished attempts, by another node's
+``deliveries`` signal and by ``NOTIFY wagate_deliveries``; otherwise it sleeps until the next
+due retry. (With Redis on PostgreSQL both paths poke: a duplicate poke costs one cheap read.)
 """
 
 from __future__ import annotations
@@ -34,8 +36,13 @@ class WebhookNode:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.sender = Sender(rt)
-        self.fanout = Fanout(rt, on_deliveries=self.sender.poke)
+        self.fanout = Fanout(rt, on_deliveries=self._deliveries_created)
         self._tasks: list[asyncio.Task[None]] = []
+
+    def _deliveries_created(self) -> None:
+        """Our sender starts on them now; other nodes' senders hear of them too (they may be idle)."""
+        self.sender.poke()
+        self.rt.signals.announce("deliveries")
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -47,6 +54,8 @@ class WebhookNode:
 
         self.rt.db.add_commit_listener(threadsafe)
         self.rt.wakeup.listeners.append(fanout_poke)
+        self.rt.signals.on("events", fanout_poke)
+        self.rt.signals.on("deliveries", self.sender.poke)
         service.on_wake(self.rt, self.sender.poke)
         await self.sender.start()
         await self.fanout.start()
@@ -63,6 +72,8 @@ class WebhookNode:
         await self.sender.stop()
         with contextlib.suppress(ValueError):
             self.rt.wakeup.listeners.remove(self.fanout.poke)
+        self.rt.signals.off("events", self.fanout.poke)
+        self.rt.signals.off("deliveries", self.sender.poke)
 
     async def purge_once(self) -> tuple[int, int]:
         """Delete expired events and finished deliveries, chunk by chunk. Returns (events, deliveries)."""
