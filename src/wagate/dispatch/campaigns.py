@@ -195,6 +195,11 @@ class CampaignRunner:
             current = repo.get_campaign(conn, None, campaign.id, lock=True)
             if current is None or current.state != domain.RUNNING:
                 raise _Moved()
+            # Under the campaign's row lock, what other runners committed is visible: if their
+            # batches and this one together pass max_in_flight, this one is undone (the next
+            # step tops up from the real count). The count includes this batch's own messages.
+            if repo.in_flight(conn, campaign.id, campaign.channel_id) > current.max_in_flight:
+                raise _Moved()
             for recipient in skip:
                 repo.mark_refused(conn, recipient.id, "opted_out")
             for recipient, outcome in zip(send, outcomes, strict=True):

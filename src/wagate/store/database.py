@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -281,6 +282,102 @@ def _resolve_all(results: list[tuple[_Pending, bool, Any]]) -> None:
             loop.call_soon_threadsafe(apply, items)
 
 
+class _TransactionMerger:
+    """Merged writes on PostgreSQL: callers of one (function, key) share transactions.
+
+    PostgreSQL has no writer thread to gather jobs, so this does the gathering in the event loop:
+    items submitted while up to ``MAX_RUNNING`` transactions of their group are in flight wait
+    and go together in the next one (a group commit of its own). Each transaction costs a pool
+    checkout and a round trip per statement; sharing one among dozens of requests is what makes
+    single-message requests cheap here too.
+    """
+
+    MAX_RUNNING = 4
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pending: dict[tuple[Any, Hashable], list[tuple[Any, asyncio.Future[Any]]]] = {}
+        self._running: dict[tuple[Any, Hashable], int] = {}
+        self._scheduled: set[tuple[Any, Hashable]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def submit(self, combine: Combine[ItemT], key: Hashable, item: ItemT) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        group = (combine, key)
+        self._pending.setdefault(group, []).append((item, future))
+        self._schedule(group)
+        return future
+
+    async def close(self) -> None:
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _schedule(self, group: tuple[Any, Hashable]) -> None:
+        if group in self._scheduled or not self._pending.get(group):
+            return
+        if self._running.get(group, 0) >= self.MAX_RUNNING:
+            return  # a finishing transaction schedules the next one
+        self._scheduled.add(group)
+        # Next loop iteration: everything submitted in this one goes together.
+        asyncio.get_running_loop().call_soon(self._start, group)
+
+    def _start(self, group: tuple[Any, Hashable]) -> None:
+        self._scheduled.discard(group)
+        batch = self._pending.pop(group, [])
+        if not batch:
+            return
+        self._running[group] = self._running.get(group, 0) + 1
+        task = asyncio.create_task(self._run(group, batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, group: tuple[Any, Hashable], batch: list[tuple[Any, asyncio.Future[Any]]]) -> None:
+        combine = group[0]
+        items = [item for item, _ in batch]
+        try:
+            try:
+                results = await self._db.write(lambda conn: _combined(combine, conn, items))
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0][1], exc)
+                    return
+                # One bad item must not fail its neighbours: each alone, in its own transaction.
+                for item, future in batch:
+                    try:
+                        _settle(future, await self._db.write(partial(_single, combine, item)))
+                    except Exception as alone:
+                        _settle(future, alone)
+                return
+            for (_item, future), result in zip(batch, results, strict=True):
+                _settle(future, result)
+        finally:
+            self._running[group] -= 1
+            self._schedule(group)
+
+
+def _combined(combine: Combine[Any], conn: Connection, items: list[Any]) -> list[Any]:
+    results = combine(conn, items)
+    if len(results) != len(items):
+        raise RuntimeError(f"{combine!r} returned {len(results)} results for {len(items)} items")
+    return results
+
+
+def _single(combine: Combine[Any], item: Any, conn: Connection) -> Any:
+    result = combine(conn, [item])[0]
+    if isinstance(result, BaseException):
+        raise result  # rolls its transaction back
+    return result
+
+
+def _settle(future: asyncio.Future[Any], outcome: Any) -> None:
+    """Hand an outcome to a caller that may have gone away (a cancelled request)."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
 class Database:
     """Runs repository functions; see the module docstring for the guarantees."""
 
@@ -293,6 +390,7 @@ class Database:
         self._readers: ThreadPoolExecutor | None = None
         self._async: AsyncEngine | None = None
         self._commit_listeners: list[Callable[[], None]] = []
+        self._merger = _TransactionMerger(self)
         if self.is_sqlite:
             path = sqlite_path(url)
             if path is not None:
@@ -339,23 +437,19 @@ class Database:
     async def write_merged(self, combine: Combine[ItemT], item: ItemT, key: Hashable = None) -> Any:
         """Like ``write``, for jobs that are much cheaper done together than one by one.
 
-        On SQLite, every ``write_merged`` call with the same ``combine`` and ``key`` that lands in
-        one group commit runs as a single ``combine(conn, items)`` call (one SAVEPOINT, one bulk
-        statement per table instead of one per caller), which is how single-message requests reach
-        batch speed. ``combine`` returns one result per item; an exception instance among them is
-        raised to that caller only, and that item must have written nothing. If ``combine`` itself raises, each item is retried alone, so a
-        bad item never takes its neighbours down. On PostgreSQL each call is its own transaction.
+        Concurrent calls with the same ``combine`` and ``key`` run as one ``combine(conn, items)``
+        call in one transaction: on SQLite every such call that lands in one group commit (one
+        SAVEPOINT, one bulk statement per table instead of one per caller), on PostgreSQL those
+        gathered while earlier transactions of the group run (``_TransactionMerger``). This is how
+        single-message requests reach batch speed.
+
+        ``combine`` returns one result per item; an exception instance among them is raised to
+        that caller only, and that item must have written nothing. If ``combine`` itself raises,
+        each item is retried alone, so a bad item never takes its neighbours down.
         """
         if self._writer is not None:
             return await self._writer.submit_merged(combine, key, item)
-
-        def single(conn: Connection) -> Any:
-            result = combine(conn, [item])[0]
-            if isinstance(result, BaseException):
-                raise result
-            return result
-
-        return await self.write(single)
+        return await self._merger.submit(combine, key, item)
 
     def add_commit_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every durable commit of ``write`` (from any thread; keep it tiny).
@@ -388,6 +482,7 @@ class Database:
         return True
 
     async def close(self) -> None:
+        await self._merger.close()
         if self._writer is not None:
             await asyncio.to_thread(self._writer.close)
         if self._readers is not None:
