@@ -141,7 +141,7 @@ class Fanout:
 
     def _pass(self, conn: Connection, now: datetime, make_secret: Callable[[], str]) -> PassResult:
         cursor = repo.lock_cursor(conn)
-        rows = repo.events_after(conn, cursor, self.batch)
+        rows = repo.event_heads_after(conn, cursor, self.batch)
         if not rows:
             self._gaps.clear()
             return PassResult(cursor=cursor)
@@ -180,9 +180,20 @@ class Fanout:
                 callbacks.setdefault(int(sub.tenant_id), sub)
             else:
                 subscriptions.setdefault(int(sub.tenant_id), []).append(sub)
+        def routed(row: Any) -> bool:
+            """Whether the event may go anywhere: then (only then) its payload is needed."""
+            if row.type == "message.status" and row.callback_url:
+                return True
+            return any(
+                row.type in (sub.events or []) and int(row.id) > int(sub.start_after_event_id)
+                for sub in subscriptions.get(int(row.tenant_id), ())
+            )
+
+        rows = [row for row in rows if routed(row)]
+        payloads = repo.event_payloads(conn, [int(row.id) for row in rows]) if rows else {}
         out: list[dict[str, Any]] = []
         for row in rows:
-            payload: dict[str, Any] = row.payload or {}
+            payload: dict[str, Any] = payloads.get(int(row.id), {})
             tenant_id = int(row.tenant_id)
             message_id = int(row.message_id) if row.message_id is not None else None
             key = ordering_key(row.type, message_id, payload)

@@ -172,8 +172,35 @@ def pg_snapshot(conn: Connection) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def events_after(conn: Connection, after_id: int, limit: int) -> list[Any]:
-    return list(conn.execute(sa.select(events).where(events.c.id > after_id).order_by(events.c.id).limit(limit)))
+_EVENT_HEADS = (
+    sa.select(
+        events.c.id,
+        events.c.tenant_id,
+        events.c.type,
+        events.c.message_id,
+        events.c.payload["callback_url"].as_string().label("callback_url"),
+    )
+    .where(events.c.id > sa.bindparam("after_id"))
+    .order_by(events.c.id)
+    .limit(sa.bindparam("limit"))
+)
+
+
+def event_heads_after(conn: Connection, after_id: int, limit: int) -> list[Any]:
+    """What routing an event needs, without its payload: id, tenant, type, message and the
+    ``callback_url`` read inside the database. Most events go to no target (a tenant without
+    subscriptions, a message without a callback URL); the fan-out loads the payload only of
+    those that do (``event_payloads``)."""
+    return list(conn.execute(_EVENT_HEADS, {"after_id": after_id, "limit": limit}))
+
+
+def event_payloads(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        for row in conn.execute(sa.select(events.c.id, events.c.payload).where(events.c.id.in_(chunk))):
+            out[int(row.id)] = row.payload or {}
+    return out
 
 
 def active_subscriptions(conn: Connection, tenant_ids: Iterable[int]) -> list[Any]:
