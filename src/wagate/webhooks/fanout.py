@@ -180,6 +180,7 @@ class Fanout:
                 callbacks.setdefault(int(sub.tenant_id), sub)
             else:
                 subscriptions.setdefault(int(sub.tenant_id), []).append(sub)
+
         def routed(row: Any) -> bool:
             """Whether the event may go anywhere: then (only then) its payload is needed."""
             if row.type == "message.status" and row.callback_url:
