@@ -48,9 +48,21 @@ class GatewayApp(FastAPI):
             log.exception("POST /v1/messages failed")
             await _respond(send, 500, INTERNAL)
         finally:
+            counter, latency = self._series(status)
+            counter.inc()
+            latency.observe(time.perf_counter() - start)
+
+    def _series(self, status: int) -> tuple[Any, Any]:
+        """The route's labelled series, looked up once per status (``labels()`` takes a lock)."""
+        cache: dict[int, tuple[Any, Any]] = self.state.runtime.extras.setdefault("fastpath_series", {})
+        series = cache.get(status)
+        if series is None:
             metrics: Metrics = self.state.runtime.extras["metrics"]
-            metrics.http_requests.labels("POST", PATH, str(status)).inc()
-            metrics.http_latency.labels("POST", PATH).observe(time.perf_counter() - start)
+            series = cache[status] = (
+                metrics.http_requests.labels("POST", PATH, str(status)),
+                metrics.http_latency.labels("POST", PATH),
+            )
+        return series
 
     async def _ingest(self, scope: Scope, receive: Receive, send: Send) -> int:
         authorization = ""
