@@ -29,7 +29,7 @@ def test_event_streams_deliver_news_and_end_when_the_server_stops(tmp_path: Path
         "WAGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/data/wagate.db",
         "WAGATE_ADMIN_TOKEN": "serve-admin-token",
         "WAGATE_SANDBOX_FAST": "1",
-        "WAGATE_LOG_LEVEL": "WARNING",
+        "WAGATE_LOG_LEVEL": "INFO",
     }
     subprocess.run(
         [WAGATE, "user", "create", "--login", "anna", "--password", "long enough"],
@@ -37,11 +37,12 @@ def test_event_streams_deliver_news_and_end_when_the_server_stops(tmp_path: Path
         check=True,
         capture_output=True,
     )
-    proc = subprocess.Popen(
-        [WAGATE, "serve"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
+    log_path = tmp_path / "serve.log"  # the server's own account, shown if the stop is slow
+    log_file = log_path.open("wb")
+    proc = subprocess.Popen([WAGATE, "serve"], cwd=tmp_path, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     lines: list[str] = []
+    ended_at: list[float] = []
     try:
         wait_ready(url, proc)  # type: ignore[arg-type]  (a bytes Popen: its output is not read)
         with httpx.Client(base_url=url, timeout=30) as browser:
@@ -53,6 +54,7 @@ def test_event_streams_deliver_news_and_end_when_the_server_stops(tmp_path: Path
                 with browser.stream("GET", "/dashboard/events") as response:
                     for line in response.iter_lines():
                         lines.append(line)
+                ended_at.append(time.monotonic())
                 lines.append("<end>")
 
             listener = threading.Thread(target=listen, daemon=True)
@@ -71,8 +73,12 @@ def test_event_streams_deliver_news_and_end_when_the_server_stops(tmp_path: Path
             listener.join(timeout=5)
         assert lines[-1] == "<end>"
         # Without ending the streams, uvicorn would wait its whole graceful timeout (10 s) for them.
-        assert stopped_in < 5, stopped_in
+        stream_ended_in = ended_at[0] - started
+        server_log = log_path.read_text(errors="replace")[-3000:]
+        assert stream_ended_in < 5, (stream_ended_in, server_log)
+        assert stopped_in < 5, (stopped_in, server_log)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+        log_file.close()

@@ -62,7 +62,7 @@ def relay_of(rt: Runtime) -> RedisRelay:
     return relay
 
 
-async def until(condition: Callable[[], bool | Awaitable[bool]], what: str, timeout: float = 2.0) -> None:
+async def until(condition: Callable[[], bool | Awaitable[bool]], what: str, timeout: float = 5.0) -> None:
     """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -101,8 +101,9 @@ async def test_a_message_accepted_on_one_node_is_sent_by_the_idle_dispatcher_of_
             await client.post("/v1/channels", json={"name": "main", "kind": "memory", "pacing": UNPACED})
         ).is_success
         dispatcher: Dispatcher = rt_b.extras["dispatcher"]
-        await asyncio.sleep(0.1)  # let B's dispatcher look at the new channel and go idle
-        assert dispatcher.next_wake() is None  # idle: it sleeps until a wake-up, with no timer at all
+        # B's dispatcher looks at the new channel and goes idle: it then sleeps until a wake-up,
+        # with no timer at all.
+        await until(lambda: dispatcher.next_wake() is None, "node B's dispatcher to go idle")
         woken_before = relay_of(rt_b).received["wakeup"]
 
         mid = (await client.post("/v1/messages", json={"to": "79001234567", "text": "hi"})).json()["id"]
