@@ -55,14 +55,14 @@ class Pending:
     values: dict[str, Any]
 
 
-def candidate_of(item: Pending, policy: ChannelPolicy | None = None) -> Candidate:
+def candidate_of(item: Pending, policy: ChannelPolicy) -> Candidate:
     return Candidate(
         phone=item.message.phone,
         type=item.message.type.value,
         payload=item.message.payload,
         channel_id=item.channel.id,
         channel=item.channel.name,
-        policy=policy or ChannelPolicy.of(item.channel.kind, item.channel.policy),
+        policy=policy,
         origin=item.message.origin,
     )
 

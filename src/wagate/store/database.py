@@ -115,9 +115,7 @@ class _Unit:
         if first.combine is None:
             assert first.job is not None
             return [(True, first.job(conn))]
-        results = first.combine(conn, [p.item for p in self.pendings])
-        if len(results) != len(self.pendings):
-            raise RuntimeError(f"{first.combine!r} returned {len(results)} results for {len(self.pendings)} items")
+        results = _combined(first.combine, conn, [p.item for p in self.pendings])
         return [(not isinstance(r, BaseException), r) for r in results]
 
 

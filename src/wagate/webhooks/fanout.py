@@ -185,10 +185,7 @@ class Fanout:
             """Whether the event may go anywhere: then (only then) its payload is needed."""
             if row.type == "message.status" and row.callback_url:
                 return True
-            return any(
-                row.type in (sub.events or []) and int(row.id) > int(sub.start_after_event_id)
-                for sub in subscriptions.get(int(row.tenant_id), ())
-            )
+            return any(_subscribed(sub, row) for sub in subscriptions.get(int(row.tenant_id), ()))
 
         rows = [row for row in rows if routed(row)]
         payloads = repo.event_payloads(conn, [int(row.id) for row in rows]) if rows else {}
@@ -199,9 +196,7 @@ class Fanout:
             message_id = int(row.message_id) if row.message_id is not None else None
             key = ordering_key(row.type, message_id, payload)
             for sub in subscriptions.get(tenant_id, []):
-                if row.type not in (sub.events or []) or int(row.id) <= int(sub.start_after_event_id):
-                    continue
-                if not wants(sub.format, row.type, payload):
+                if not _subscribed(sub, row) or not wants(sub.format, row.type, payload):
                     continue
                 out.append(
                     repo.delivery_row(
@@ -259,3 +254,8 @@ class Fanout:
                 )
             )
         return out
+
+
+def _subscribed(sub: Any, row: Any) -> bool:
+    """The subscription asked for this event's type and existed before the event."""
+    return row.type in (sub.events or []) and int(row.id) > int(sub.start_after_event_id)
