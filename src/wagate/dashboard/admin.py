@@ -14,6 +14,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from wagate.api.deps import RuntimeDep
+from wagate.channels.cloud.readiness import version_warnings
+from wagate.channels.cloud.versions import DEFAULT_API_VERSION
 from wagate.dashboard.auth import AdminUserDep, UserDep
 from wagate.dashboard.i18n import translator
 from wagate.dashboard.render import DashboardRoute, context, render
@@ -97,6 +99,8 @@ async def _operations(request: Request, rt: Runtime, user: User, _extra: dict[st
     return {
         "rows": rows,
         "unknown": data["unknown"],
+        "version_warnings": version_warnings(channels, now.date()),
+        "default_version": DEFAULT_API_VERSION,
     }
 
 

@@ -136,6 +136,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "queued": "queued",
         "sending": "sending",
         "errors_24h": "Failed (24 h)",
+        "graph_version_warning": "Channel {channel} speaks Graph API {version}, which Meta retires on {date}: "
+        "after that every send fails. Set settings.api_version to {default} (or remove it to follow the default).",
         "sent_1h": "Sent (1 h)",
         "devices": "Devices",
         "online": "online",
@@ -354,6 +356,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "queued": "в очереди",
         "sending": "отправляется",
         "errors_24h": "Ошибки (24 ч)",
+        "graph_version_warning": "Канал {channel} работает с Graph API {version}, которую Meta отключает {date}: "
+        "после этого отправка не работает. Укажите settings.api_version = {default} (или удалите, чтобы следовать умолчанию).",
         "sent_1h": "Отправлено (1 ч)",
         "devices": "Устройства",
         "online": "в сети",

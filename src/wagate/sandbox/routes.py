@@ -103,7 +103,9 @@ def graph_router(sim: Simulator) -> APIRouter:
                 limit = max(1, min(1000, int(request.query_params.get("limit", "25"))))
             except ValueError as exc:
                 raise GraphApiError(100, "limit must be a number.") from exc
-            return sim.list_templates(node, limit, request.query_params.get("after"), request.query_params.get("name"))
+            return sim.list_templates(
+                node, limit, request.query_params.get("after"), request.query_params.get("name"), version
+            )
 
         return await _graph(request, sim, version, work)
 

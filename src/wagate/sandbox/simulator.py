@@ -22,6 +22,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from wagate.channels.cloud.versions import DEFAULT_API_VERSION
 from wagate.clock import Clock, SystemClock
 from wagate.sandbox.config import SimulatorConfig
 from wagate.sandbox.errors import GraphApiError
@@ -350,7 +351,9 @@ class Simulator:
 
     # templates -----------------------------------------------------------------------
 
-    def list_templates(self, node: str, limit: int, after: str | None, name: str | None) -> dict[str, Any]:
+    def list_templates(
+        self, node: str, limit: int, after: str | None, name: str | None, version: str = DEFAULT_API_VERSION
+    ) -> dict[str, Any]:
         if node != self.config.waba_id:
             raise GraphApiError(100, f"Unsupported get request. Object with ID '{node}' does not exist.")
         items = [t for t in self.templates if name is None or t.name == name]
@@ -370,7 +373,7 @@ class Simulator:
             body["paging"] = {"cursors": cursors}
             if start + len(page) < len(items):
                 body["paging"]["next"] = (
-                    f"{self.config.graph_base_url}/v21.0/{node}/message_templates?limit={limit}&after={cursors['after']}"
+                    f"{self.config.graph_base_url}/{version}/{node}/message_templates?limit={limit}&after={cursors['after']}"
                 )
         return body
 

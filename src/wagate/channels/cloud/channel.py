@@ -28,7 +28,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
@@ -40,6 +40,7 @@ from wagate.channels.cloud import payloads
 from wagate.channels.cloud.client import GraphClient
 from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, to_send_error
 from wagate.channels.cloud.settings import CloudSettings
+from wagate.channels.cloud.versions import notice
 from wagate.channels.cloud.webhook import MediaRef
 from wagate.errors import ChannelError, SendError
 from wagate.services import media as media_service
@@ -154,6 +155,10 @@ class CloudChannel:
     # lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
+        today = (self.rt.clock.now() if self.rt is not None else datetime.now(UTC)).date()
+        version = notice(self.settings.api_version, today)
+        if version.warns:
+            log.warning(version.message(), extra={"channel": self.config.name, "api_version": version.version})
         self._client = GraphClient(
             access_token=self.settings.access_token,
             graph_url=self.settings.graph_url,

@@ -19,11 +19,13 @@ from typing import Any
 import httpx
 
 from wagate.channels.cloud.errors import GraphError, parse_error_body
+from wagate.channels.cloud.versions import DEFAULT_API_VERSION
 
 log = logging.getLogger("wagate.channels.cloud")
 
+__all__ = ["DEFAULT_API_VERSION", "DEFAULT_GRAPH_URL", "GraphClient", "MediaInfo", "TemplatePage"]
+
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
-DEFAULT_API_VERSION = "v21.0"
 
 
 @dataclass(frozen=True, slots=True)

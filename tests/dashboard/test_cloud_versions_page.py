@@ -1,0 +1,37 @@
+"""The operations page names a cloud channel whose Graph API version Meta retires soon."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Connection
+
+from tests.dashboard.conftest import Desk
+from wagate.store.repos import channels as channel_repo
+
+
+async def test_the_operations_page_warns_about_a_retiring_graph_api_version(desk_sqlite: Desk) -> None:
+    desk_sqlite.clock.set(datetime(2026, 12, 7, 12, tzinfo=UTC))
+    settings = {"phone_number_id": "1", "access_token": "t", "graph_url": "http://127.0.0.1:9", "api_version": "v21.0"}
+    now = desk_sqlite.clock.now()
+    tenant = await desk_sqlite.tenant()
+
+    def insert(conn: Connection) -> None:
+        channel_repo.insert_channel(
+            conn,
+            tenant_id=tenant.id,
+            name="meta",
+            kind="cloud",
+            settings=settings,
+            pacing={},
+            policy={},
+            is_default=False,
+            now=now,
+        )
+
+    await desk_sqlite.rt.db.write(insert)
+    desk_sqlite.rt.forget_channels(tenant.id)
+    await desk_sqlite.user("boss", role="admin")
+    page = (await (await desk_sqlite.sign_in("boss")).get("/dashboard/operations")).text
+    assert 'data-warning="graph_api_version" data-channel="meta"' in page
+    assert "2027-01-21" in page
