@@ -27,6 +27,7 @@ from wagate.api.v1 import (
     messages,
     pacing,
     phones,
+    pricing,
     receipts,
     resolve,
     templates,
@@ -142,7 +143,7 @@ def create_app(
     # The compatibility doors of CONTRACT §5 are core doors: every node answers them.
     app.include_router(wamm.router)
     app.include_router(devino.router)
-    for router in (templates.router, consents.router, policy_api.router, links.router, optin.router):
+    for router in (templates.router, consents.router, policy_api.router, links.router, optin.router, pricing.router):
         app.include_router(router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -80,6 +80,7 @@ class SentRecord:
     status: str
     created: float
     errors: list[dict[str, Any]] = field(default_factory=list)
+    pricing: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -178,7 +179,15 @@ class Simulator:
                 "replied to this number.",
             )
         wamid = new_wamid(to)
-        record = SentRecord(id=wamid, to=to, type=kind, body=body, status="accepted", created=self.now())
+        record = SentRecord(
+            id=wamid,
+            to=to,
+            type=kind,
+            body=body,
+            status="accepted",
+            created=self.now(),
+            pricing=self._pricing(to, kind, body),
+        )
         self._remember(record)
         self.webhooks.spawn(self._progress(record, failure))
         return {
@@ -186,6 +195,22 @@ class Simulator:
             "contacts": [{"input": str(body.get("to")), "wa_id": to}],
             "messages": [{"id": wamid, **({"message_status": "accepted"} if kind == "template" else {})}],
         }
+
+    def _pricing(self, to: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Meta's per-message pricing object for this send: a template is billed by its category,
+        except a utility template inside the customer service window; a free-form message (only
+        possible inside the window) is a free service message."""
+        in_window = self._in_window(to)
+        if kind != "template":
+            return {"billable": False, "pricing_model": "PMP", "category": "service", "type": "free_customer_service"}
+        obj = body.get("template") or {}
+        language = obj.get("language") if isinstance(obj, dict) else None
+        code = language.get("code") if isinstance(language, dict) else None
+        found = self.find_template(str(obj.get("name")), str(code)) if isinstance(obj, dict) else None
+        category = (found.category if found is not None else "MARKETING").lower()
+        if category == "utility" and in_window:
+            return {"billable": False, "pricing_model": "PMP", "category": "utility", "type": "free_customer_service"}
+        return {"billable": True, "pricing_model": "PMP", "category": category, "type": "regular"}
 
     def _in_window(self, phone: str) -> bool:
         last = self.last_inbound.get(phone)
@@ -286,9 +311,8 @@ class Simulator:
         }
         if errors:
             item["errors"] = errors
-        else:
-            category = "marketing" if record.type == "template" else "service"
-            item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": category}
+        elif record.pricing is not None:
+            item["pricing"] = dict(record.pricing)
         return envelope(self.config, {"statuses": [item]})
 
     # media ---------------------------------------------------------------------------

@@ -232,6 +232,7 @@ async def handle_status(rt: Runtime, row: ChannelRow, channel: CloudChannel, eve
             error_code=error_code,
             error_message=error_message,
             reason=f"cloud webhook: {event.status}",
+            pricing=event.pricing,
         )
         if found:
             await _presence_from_status(rt, row, channel, event, provider_code)
@@ -247,6 +248,7 @@ async def handle_status(rt: Runtime, row: ChannelRow, channel: CloudChannel, eve
             error_message=error_message,
             provider_code=provider_code,
             now=now,
+            pricing=event.pricing,
         )
     )
     sweeper: PendingStatusSweeper | None = rt.extras.get("cloud_sweeper")
@@ -351,6 +353,7 @@ class PendingStatusSweeper:
                     error_code=pending.error_code,
                     error_message=pending.error_message,
                     reason=f"cloud webhook: {pending.status} (arrived before the send was recorded)",
+                    pricing=pending.pricing,
                 )
             done.append(pending.id)
         if done:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wagate.channels.cloud.errors import GraphError, as_object, parse_status_error
+from wagate.domain.pricing import normalize_pricing
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
@@ -71,6 +72,7 @@ class StatusEvent:
     recipient: str | None
     timestamp: datetime | None
     errors: tuple[GraphError, ...] = ()
+    pricing: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -188,6 +190,7 @@ def parse_status(status: dict[str, Any]) -> StatusEvent | None:
         recipient=_phone(status.get("recipient_id")),
         timestamp=_timestamp(status.get("timestamp")),
         errors=errors,
+        pricing=normalize_pricing(status.get("pricing")),
     )
 
 

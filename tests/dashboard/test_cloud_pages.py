@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from tests.dashboard.conftest import Desk
 from wagate.store.repos import channels as channel_repo
+from wagate.store.repos import pricing as pricing_repo
 
 
 async def test_the_operations_page_warns_about_a_retiring_graph_api_version(desk_sqlite: Desk) -> None:
@@ -35,3 +36,18 @@ async def test_the_operations_page_warns_about_a_retiring_graph_api_version(desk
     page = (await (await desk_sqlite.sign_in("boss")).get("/dashboard/operations")).text
     assert 'data-warning="graph_api_version" data-channel="meta"' in page
     assert "2027-01-21" in page
+
+
+async def test_the_analytics_page_shows_costs_per_operator_and_day(desk_sqlite: Desk) -> None:
+    card = {"currency": "RUB", "rates": {"marketing": 5.6, "utility": 1.2}}
+    assert (await desk_sqlite.client.put("/v1/pricing", json=card)).status_code == 200
+    message_id = await desk_sqlite.api_reply("79001234567", "your order shipped", operator="anna")
+    pricing = {"pricing_model": "PMP", "category": "utility", "type": "regular", "billable": True}
+    await desk_sqlite.rt.db.write(lambda c: pricing_repo.record_pricing(c, message_id, pricing))
+    await desk_sqlite.user("anna")
+    page = (await (await desk_sqlite.sign_in("anna")).get("/dashboard/analytics")).text
+    costs = page.split('id="costs"')[1].split("</table>")[0]
+    assert '<strong data-total="RUB">1.20 RUB</strong>' in costs
+    assert 'data-cost-operator="anna"' in costs
+    day = desk_sqlite.clock.now().date().isoformat()
+    assert f'data-cost-day="{day}"' in costs
