@@ -1,7 +1,7 @@
 """prices and costs of messages, tenants' rate cards, Meta's template ids and webhook facts
 
-Revision ID: 0011_cloud_pricing
-Revises: 0010_deployment
+Revision ID: 0012_cloud_pricing
+Revises: 0011_inbound_origin
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import wagate.store.types
 
-revision = "0011_cloud_pricing"
-down_revision = "0010_deployment"
+revision = "0012_cloud_pricing"
+down_revision = "0011_inbound_origin"
 branch_labels = None
 depends_on = None
 
