@@ -221,6 +221,8 @@ class Candidate:
     channel: str
     policy: ChannelPolicy
     origin: str = "api"
+    #: The channel's templates are the provider's (cloud): only its own ones may be sent.
+    native_templates: bool = False
 
     @property
     def is_template(self) -> bool:
@@ -274,7 +276,9 @@ def decide(candidate: Candidate, facts: Facts, tenant: TenantPolicy, now: dateti
     if candidate.is_template:
         spec = payload["template"]
         try:
-            template = choose(facts.templates, spec["name"], spec["language"], candidate.channel)
+            template = choose(
+                facts.templates, spec["name"], spec["language"], candidate.channel, own_only=candidate.native_templates
+            )
             payload = {**payload, **prepare_send(template, list(spec.get("params") or []))}
         except PolicyError as exc:
             return _refuse(exc)

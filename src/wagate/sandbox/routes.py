@@ -24,7 +24,19 @@ from wagate.sandbox.simulator import Simulator
 from wagate.sandbox.templates import SimTemplate
 
 VERSION_RE = re.compile(r"^v\d{1,3}(\.\d{1,2})?$")
-TEMPLATE_STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED")
+TEMPLATE_STATUSES = (
+    "APPROVED",
+    "PENDING",
+    "REJECTED",
+    "PAUSED",
+    "DISABLED",
+    "IN_APPEAL",
+    "PENDING_DELETION",
+    "FLAGGED",
+    "REINSTATED",
+)
+TEMPLATE_CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
+TEMPLATE_QUALITIES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
 
 
 async def _graph(request: Request, sim: Simulator, version: str | None, work: Callable[[], Awaitable[Any]]) -> Response:
@@ -262,6 +274,44 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
         elif template.status != status:
             await sim.set_template_status(template, status, body.get("reason"))
         return template.as_graph()
+
+    def _template(name: str, body: dict[str, Any]) -> SimTemplate:
+        language = body.get("language")
+        if not isinstance(language, str) or not language:
+            raise ValidationError("language is required", field="language")
+        template = sim.find_template(name, language)
+        if template is None:
+            raise NotFoundError("no such template", field="name")
+        return template
+
+    @router.post("/templates/{name}/category", summary="Meta recategorizes a template (or announces it: impending)")
+    async def template_category(name: str, request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        template = _template(name, body)
+        category = str(body.get("category", "")).upper()
+        if category not in TEMPLATE_CATEGORIES:
+            raise ValidationError(f"category must be one of {', '.join(TEMPLATE_CATEGORIES)}", field="category")
+        impending = body.get("impending", False)
+        if not isinstance(impending, bool):
+            raise ValidationError("impending must be true or false", field="impending")
+        delivery = await sim.change_template_category(template, category, impending=impending)
+        return {
+            **template.as_graph(),
+            "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code},
+        }
+
+    @router.post("/templates/{name}/quality", summary="A template's quality rating changes")
+    async def template_quality(name: str, request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        template = _template(name, body)
+        quality = str(body.get("quality", "")).upper()
+        if quality not in TEMPLATE_QUALITIES:
+            raise ValidationError(f"quality must be one of {', '.join(TEMPLATE_QUALITIES)}", field="quality")
+        delivery = await sim.change_template_quality(template, quality)
+        return {
+            **template.as_graph(),
+            "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code},
+        }
 
     @router.get("/templates/{name}", summary="A template by name (every language)")
     async def get_template(name: str) -> dict[str, Any]:

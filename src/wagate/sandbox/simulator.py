@@ -26,7 +26,7 @@ from wagate.channels.cloud.versions import DEFAULT_API_VERSION
 from wagate.clock import Clock, SystemClock
 from wagate.sandbox.config import SimulatorConfig
 from wagate.sandbox.errors import GraphApiError
-from wagate.sandbox.templates import SimTemplate, default_templates
+from wagate.sandbox.templates import PLACEHOLDER, SimTemplate, default_templates
 from wagate.sandbox.webhooks import Delivery, WebhookSender, envelope
 
 MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
@@ -415,6 +415,16 @@ class Simulator:
             raise GraphApiError(100, f"Content in this language already exists for template {name}.")
         raw_components = body.get("components")
         components = [c for c in raw_components if isinstance(c, dict)] if isinstance(raw_components, list) else []
+        for component in components:
+            if str(component.get("type", "")).upper() != "BODY":
+                continue
+            count = len(set(PLACEHOLDER.findall(str(component.get("text") or ""))))
+            example = component.get("example")
+            samples = example.get("body_text") if isinstance(example, dict) else None
+            if count and not (isinstance(samples, list) and samples and len(samples[0] or []) == count):
+                raise GraphApiError(
+                    100, f"The body has {count} variable(s): example.body_text must give one sample each."
+                )
         template = SimTemplate(
             id=numeric_id(),
             name=name,
@@ -439,9 +449,43 @@ class Simulator:
             "message_template_id": int(template.id),
             "message_template_name": template.name,
             "message_template_language": template.language,
-            "reason": reason,
+            "reason": reason or "NONE",
         }
-        return await self.webhooks.deliver(envelope(self.config, value, "message_template_status_update"), "template")
+        body = envelope(self.config, value, "message_template_status_update", at=self.now())
+        return await self.webhooks.deliver(body, "template")
+
+    async def change_template_category(self, template: SimTemplate, category: str, *, impending: bool) -> Delivery:
+        """``template_category_update``: Meta is about to recategorize (``impending``: from a day later)
+        or has done so."""
+        value: dict[str, Any] = {
+            "message_template_id": int(template.id),
+            "message_template_name": template.name,
+            "message_template_language": template.language,
+        }
+        if impending:
+            value.update(
+                correct_category=category,
+                new_category=template.category,
+                category_update_timestamp=int(self.now()) + 24 * 3600,
+            )
+        else:
+            value.update(previous_category=template.category, new_category=category)
+            template.category = category
+        body = envelope(self.config, value, "template_category_update", at=self.now())
+        return await self.webhooks.deliver(body, "template")
+
+    async def change_template_quality(self, template: SimTemplate, quality: str) -> Delivery:
+        """``message_template_quality_update`` (GREEN, YELLOW, RED, UNKNOWN)."""
+        value = {
+            "previous_quality_score": template.quality,
+            "new_quality_score": quality,
+            "message_template_id": int(template.id),
+            "message_template_name": template.name,
+            "message_template_language": template.language,
+        }
+        template.quality = quality
+        body = envelope(self.config, value, "message_template_quality_update", at=self.now())
+        return await self.webhooks.deliver(body, "template")
 
     # contacts (the On-Premises API's check, a sandbox extra) ------------------------
 

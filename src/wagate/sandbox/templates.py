@@ -21,6 +21,7 @@ class SimTemplate:
     status: str  # APPROVED | PENDING | REJECTED | PAUSED | DISABLED
     category: str  # MARKETING | UTILITY | AUTHENTICATION
     components: list[dict[str, Any]] = field(default_factory=list)
+    quality: str = "UNKNOWN"  # GREEN | YELLOW | RED | UNKNOWN
 
     @property
     def body(self) -> str:

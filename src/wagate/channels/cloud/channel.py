@@ -365,6 +365,20 @@ class CloudChannel:
             after = page.after
         return out
 
+    async def submit_template(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Submit a template to the channel's WABA for Meta's review (``payloads.template_submission``)."""
+        if not self.settings.waba_id:
+            raise ChannelError("settings.waba_id is needed to submit templates", code="missing_waba_id")
+        try:
+            with self._busy():
+                return await self.client.create_template(self.settings.waba_id, body)
+        except GraphError as exc:
+            raise ChannelError(exc.describe(), code="provider_rejected") from exc
+        except httpx.HTTPError as exc:
+            raise ChannelError(
+                f"the Graph API is unreachable ({type(exc).__name__})", code="provider_unreachable"
+            ) from exc
+
     async def fetch_media(self, tenant_id: int, ref: MediaRef) -> media_service.StoredMedia:
         """Download inbound media (``GET /{id}`` → URL → bytes) into ``WAGATE_DATA_DIR``."""
         if self.rt is None:

@@ -154,6 +154,11 @@ class GraphClient:
         cursor = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
         return TemplatePage(data=list(data.get("data") or []), after=cursor)
 
+    async def create_template(self, waba_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /{waba_id}/message_templates``: submit for review; Meta answers ``{id, status, category}``."""
+        data = await self._json(await self._http.post(f"/{waba_id}/message_templates", json=body))
+        return data if isinstance(data, dict) else {}
+
     async def check_contacts(self, phone_number_id: str, phones: list[str]) -> dict[str, str]:
         """The On-Premises API's contact check (``POST …/contacts``), offered by the sandbox and some
         providers; Meta's Cloud API has no such endpoint. Returns ``{digits: "valid"|"invalid"}``."""

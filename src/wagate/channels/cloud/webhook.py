@@ -233,3 +233,81 @@ def parse_envelope(body: Any) -> list[ChangeBatch]:
             batch.errors.extend(parse_status_error(e) for e in value.get("errors") or [] if isinstance(e, dict))
             batches.append(batch)
     return batches
+
+
+TEMPLATE_FIELDS = ("message_template_status_update", "template_category_update", "message_template_quality_update")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateEvent:
+    """One of Meta's template webhooks (WhatsApp Business Account fields):
+
+    * ``message_template_status_update``: ``event`` (APPROVED, REJECTED, PAUSED, DISABLED,
+      PENDING_DELETION, IN_APPEAL, FLAGGED, REINSTATED …) with ``reason``;
+    * ``template_category_update``: done (``previous_category`` → ``new_category``) or
+      impending (``correct_category`` from ``category_update_timestamp``);
+    * ``message_template_quality_update``: ``previous_quality_score`` → ``new_quality_score``.
+    """
+
+    field: str
+    waba_id: str | None
+    template_id: str | None
+    name: str | None
+    language: str | None
+    status: str | None = None
+    reason: str | None = None
+    new_category: str | None = None
+    previous_category: str | None = None
+    correct_category: str | None = None
+    category_update_at: datetime | None = None
+    quality: str | None = None
+    previous_quality: str | None = None
+    at: datetime | None = None
+
+    @property
+    def impending(self) -> bool:
+        return self.field == "template_category_update" and self.correct_category is not None
+
+
+def _upper(value: Any) -> str | None:
+    return str(value).upper() if isinstance(value, str) and value else None
+
+
+def parse_template_events(body: Any) -> list[TemplateEvent]:
+    """The template changes of a webhook body, in order; other fields are left to ``parse_envelope``."""
+    if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
+        return []
+    out: list[TemplateEvent] = []
+    for entry in body.get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
+        waba_id = str(entry["id"]) if entry.get("id") is not None else None
+        for change in entry.get("changes") or []:
+            if not isinstance(change, dict) or change.get("field") not in TEMPLATE_FIELDS:
+                continue
+            value = change.get("value")
+            if not isinstance(value, dict):
+                continue
+            template_id = value.get("message_template_id")
+            reason = value.get("reason")
+            out.append(
+                TemplateEvent(
+                    field=str(change["field"]),
+                    waba_id=waba_id,
+                    template_id=str(template_id) if template_id is not None else None,
+                    name=str(value["message_template_name"]) if value.get("message_template_name") else None,
+                    language=str(value["message_template_language"])
+                    if value.get("message_template_language")
+                    else None,
+                    status=_upper(value.get("event")),
+                    reason=str(reason) if reason not in (None, "", "NONE") else None,
+                    new_category=_upper(value.get("new_category")),
+                    previous_category=_upper(value.get("previous_category")),
+                    correct_category=_upper(value.get("correct_category")),
+                    category_update_at=_timestamp(value.get("category_update_timestamp")),
+                    quality=_upper(value.get("new_quality_score")),
+                    previous_quality=_upper(value.get("previous_quality_score")),
+                    at=_timestamp(entry.get("time")),
+                )
+            )
+    return out
