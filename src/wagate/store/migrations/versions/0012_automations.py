@@ -1,7 +1,7 @@
 """automations: settings per tenant, the bot's state per conversation, callback requests
 
-Revision ID: 0011_automations
-Revises: 0010_deployment
+Revision ID: 0012_automations
+Revises: 0011_inbound_origin
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 import wagate.store.types
 
-revision = "0011_automations"
-down_revision = "0010_deployment"
+revision = "0012_automations"
+down_revision = "0011_inbound_origin"
 branch_labels = None
 depends_on = None
 
