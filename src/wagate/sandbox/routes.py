@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
+from wagate.api import browser_safety
 from wagate.errors import NotFoundError, ValidationError
 from wagate.sandbox.config import UNDELIVERABLE_MODES, parse_delays
 from wagate.sandbox.errors import GraphApiError
@@ -57,7 +58,7 @@ def graph_router(sim: Simulator) -> APIRouter:
     async def attachment(media_id: str, request: Request) -> Response:
         async def work() -> Response:
             media = sim.attachment(media_id)
-            return Response(media.content, media_type=media.mime_type)
+            return browser_safety.bytes_response(media.content, media.mime_type, media_id)
 
         return await _graph(request, sim, None, work)
 
