@@ -195,11 +195,18 @@ def control_router(sim: Simulator, *, identity_changes: bool) -> APIRouter:
     async def get_config() -> dict[str, Any]:
         return _config_json(sim)
 
-    @router.patch("/config", summary="Tune delays, throughput, the 24-hour window, undeliverable mode")
+    @router.patch("/config", summary="Tune delays, throughput, the 24-hour window, undeliverable mode, slow answers")
     async def patch_config(request: Request) -> dict[str, Any]:
         body = await _object(request)
         changes: dict[str, Any] = {}
-        allowed = {"status_delays", "throughput", "enforce_window", "undeliverable", "template_review_seconds"}
+        allowed = {
+            "status_delays",
+            "throughput",
+            "enforce_window",
+            "undeliverable",
+            "template_review_seconds",
+            "answer_delay_seconds",
+        }
         if identity_changes:
             allowed |= {"webhook_url", "app_secret", "verify_token"}
         for key, value in body.items():
@@ -223,6 +230,10 @@ def control_router(sim: Simulator, *, identity_changes: bool) -> APIRouter:
                 if value not in UNDELIVERABLE_MODES:
                     raise ValidationError("undeliverable must be webhook or sync", field=key)
                 changes[key] = value
+            elif key == "answer_delay_seconds":
+                if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 600:
+                    raise ValidationError("answer_delay_seconds must be 0–600", field=key)
+                changes[key] = float(value)
             elif key == "template_review_seconds":
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
                     raise ValidationError("template_review_seconds must be ≥ 0 or null", field=key)
