@@ -20,6 +20,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "consent.changed",
     "campaign.paused",
     "template.status",
+    "callback.requested",
 )
 FORMATS: tuple[str, ...] = ("native", "devino")
 #: The Devino dialect only knows status callbacks and incoming messages.

@@ -1,7 +1,7 @@
 """prices and costs of messages, tenants' rate cards, Meta's template ids and webhook facts
 
-Revision ID: 0012_cloud_pricing
-Revises: 0011_inbound_origin
+Revision ID: 0013_cloud_pricing
+Revises: 0012_automations
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import wagate.store.types
 
-revision = "0012_cloud_pricing"
-down_revision = "0011_inbound_origin"
+revision = "0013_cloud_pricing"
+down_revision = "0012_automations"
 branch_labels = None
 depends_on = None
 
