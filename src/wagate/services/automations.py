@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from wagate.domain.automations import SESSION_GAP, BotState, Reaction, Settings, parse_settings, react
 from wagate.domain.consent import match_optout_keyword
-from wagate.domain.messages import OutboundDraft
+from wagate.domain.messages import MAX_TEXT, OutboundDraft
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import TenantPolicy, tenant_timezone
 from wagate.errors import NotFoundError, ValidationError
@@ -163,11 +163,11 @@ class Automations:
         reaction = react(settings, state, text, phone=phone, now=now, region=tenant.default_region)
         repo.put_state(conn, tenant.id, conversation.id, reaction.state.as_json(), now)
         if reaction.replies:
-            items = [
-                (OutboundDraft(to=phone, type="text", text=reply, channel=channel.name, origin="automation"), channel)
-                for reply in reaction.replies
-            ]
-            for outcome in accept_in_transaction(conn, rt, tenant, items, now):
+            # One message per client message: the parts (away message, menu …) joined. The
+            # channel's per-recipient pacing would space separate messages seconds apart.
+            text = "\n\n".join(reaction.replies)[:MAX_TEXT]
+            draft = OutboundDraft(to=phone, type="text", text=text, channel=channel.name, origin="automation")
+            for outcome in accept_in_transaction(conn, rt, tenant, [(draft, channel)], now):
                 if not isinstance(outcome, Accepted):
                     log.info("automation reply to %s not sent: %s", conversation.id, outcome)
         if reaction.handoff:
