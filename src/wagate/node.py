@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from wagate.api.v1.automations import automations_plugin
 from wagate.app import Plugin, create_app
 from wagate.channels.cloud import cloud_factory, prepare_cloud_settings
 from wagate.channels.cloud.plugin import cloud_plugin
@@ -20,6 +19,7 @@ from wagate.channels.http import http_factory
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock
 from wagate.config import Settings
+from wagate.dashboard.automations import automations_plugin
 from wagate.dashboard.plugin import dashboard_plugin
 from wagate.dispatch.campaigns import campaigns_plugin
 from wagate.gcfreeze import freeze_startup_objects

@@ -17,7 +17,7 @@ from typing import Any
 from tests.channels.cloud.live import Live, live_gateway, sandbox_plugins
 from tests.conftest import free_port, make_settings
 from tests.webhooks.receiver import Receiver
-from wagate.api.v1.automations import automations_plugin
+from wagate.dashboard.automations import automations_plugin
 from wagate.dashboard.plugin import dashboard_plugin
 from wagate.webhooks.plugin import webhooks_plugin
 
