@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from wagate.domain.messages import OutboundDraft, OutboundMessage, validate_outbound
 from wagate.domain.policy import Decision
 from wagate.domain.statuses import Status
+from wagate.domain.waits import Wait
 from wagate.errors import ConflictError, NotFoundError, PolicyError, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import policy
@@ -21,6 +22,7 @@ from wagate.services.policy import Pending
 from wagate.store.repos import idempotency
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos.channels import ChannelRow
+from wagate.store.repos.claims import message_wait
 from wagate.store.repos.tenants import Tenant
 
 MAX_BATCH = 1000
@@ -240,6 +242,14 @@ async def get_message(rt: Runtime, tenant: Tenant, message_id: int) -> tuple[Any
         return row, message_repo.get_history(conn, message_id)
 
     return await rt.db.read(job)
+
+
+async def why_waiting(rt: Runtime, row: Any) -> Wait | None:
+    """For a queued outbound message: the pacing rule holding it and until when (None: it may go now)."""
+    if row.direction != "out" or row.status != Status.QUEUED.value or row.channel_id is None:
+        return None
+    now = rt.clock.now()
+    return await rt.db.read(lambda conn: message_wait(conn, row, now))
 
 
 async def cancel_message(rt: Runtime, tenant: Tenant, message_id: int) -> tuple[Any, list[Any]]:
