@@ -105,14 +105,17 @@ class Automations:
 
     # ------------------------------------------------------------ settings
 
-    def _settings_in(self, conn: Connection, tenant: Tenant) -> Settings:
-        cached = self._cache.get(tenant.id)
+    def _settings_in(self, conn: Connection, tenant_id: int) -> Settings:
+        """The tenant's settings, cached: a tenant without automations costs one cached lookup per inbound.
+
+        The stored body always carries its schedule's zone (``put`` stores it), so no tenant row is needed.
+        """
+        cached = self._cache.get(tenant_id)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        stored = repo.get_settings(conn, tenant.id)
-        zone = tenant_timezone(tenant.settings) or "UTC"
-        settings = parse_settings(stored[0], zone) if stored else Settings(enabled=False)
-        self._cache[tenant.id] = (time.monotonic(), settings)
+        stored = repo.get_settings(conn, tenant_id)
+        settings = parse_settings(stored[0]) if stored else Settings(enabled=False)
+        self._cache[tenant_id] = (time.monotonic(), settings)
         return settings
 
     async def get(self, tenant: Tenant) -> dict[str, Any]:
@@ -146,11 +149,11 @@ class Automations:
         payload: dict[str, Any],
         now: datetime,
     ) -> None:
+        settings = self._settings_in(conn, channel.tenant_id).for_channel(channel.name)
+        if not settings.active:
+            return
         tenant = tenant_repo.get_tenant(conn, channel.tenant_id)
         if tenant is None:
-            return
-        settings = self._settings_in(conn, tenant).for_channel(channel.name)
-        if not settings.active:
             return
         text = inbound_text(payload)
         if text is not None and match_optout_keyword(text, TenantPolicy.of(tenant.settings).optout_keywords):
