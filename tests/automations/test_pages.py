@@ -80,3 +80,22 @@ async def test_callbacks_list_take_and_done(bot_desk_sqlite: Desk) -> None:
     assert (await desk.client.get("/v1/callbacks")).json()["data"] == []
     done = await session.get("/dashboard/callbacks?status=done")
     assert f'data-callback="{callback_id}"' in done.text
+
+
+async def test_the_conversation_page_hands_a_conversation_back_to_the_bot(bot_desk_sqlite: Desk) -> None:
+    desk = bot_desk_sqlite
+    desk.clock.set(moscow("2027-01-13 10:00"))
+    await desk.inbound("79001234567", "позовите оператора")
+    [convo] = (await desk.client.get("/v1/conversations")).json()["data"]
+    await desk.user("anna")
+    session = await desk.sign_in("anna")
+    page = await session.get(f"/dashboard/conversations/{convo['id']}")
+    assert f'hx-get="/dashboard/conversations/{convo["id"]}/bot"' in page.text
+    panel = await session.get(f"/dashboard/conversations/{convo['id']}/bot")
+    assert 'data-bot-mode="human"' in panel.text and 'data-bot="hand-back"' in panel.text
+    back = await session.post(f"/dashboard/conversations/{convo['id']}/bot", {"active": "true"})
+    assert 'data-bot-mode="bot"' in back.text
+    desk.clock.advance(60)
+    await desk.inbound("79001234567", "1")
+    response = await desk.client.get("/v1/messages", params={"phone": "79001234567", "direction": "out"})
+    assert response.json()["data"][0]["text"] == "Пн–пт 9–18"

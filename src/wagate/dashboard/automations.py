@@ -210,3 +210,27 @@ async def callback_action(callback_id: int, action: str, request: Request, user:
         raise ValidationError("the action is take, done or reopen", field="action")
     await _service(request).set_callback(user.tenant, callback_id, status, user.login)
     return RedirectResponse(CALLBACKS, status_code=303)
+
+
+# ---------------------------------------------------------------- the bot on a conversation page
+
+
+async def _bot_panel(request: Request, user: User, conversation_id: int) -> Response:
+    service = _service(request)
+    mode = await service.mode_of(user.tenant, conversation_id)
+    callbacks = await service.list_callbacks(user.tenant, status=None, conversation_id=conversation_id, limit=20)
+    ctx = context(request, user, conversation_id=conversation_id, mode=mode, callbacks=callbacks)
+    return render("_bot_panel.html", ctx)
+
+
+@router.get("/dashboard/conversations/{conversation_id}/bot")
+async def bot_panel(conversation_id: int, request: Request, user: UserDep) -> Response:
+    """Whether the bot answers this client, their open callback requests, hand-back and stop."""
+    return await _bot_panel(request, user, conversation_id)
+
+
+@router.post("/dashboard/conversations/{conversation_id}/bot")
+async def set_bot(conversation_id: int, request: Request, user: UserDep) -> Response:
+    form = await request.form()
+    await _service(request).set_mode(user.tenant, conversation_id, form.get("active") == "true")
+    return await _bot_panel(request, user, conversation_id)

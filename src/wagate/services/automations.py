@@ -275,6 +275,17 @@ class Automations:
 
         return await self.rt.db.write(job)
 
+    async def mode_of(self, tenant: Tenant, conversation_id: int) -> str | None:
+        """``bot`` or ``human`` for a conversation the bot spoke in; ``None`` if it never did."""
+
+        def job(conn: Connection) -> str | None:
+            if conversation_repo.get_conversation(conn, tenant.id, conversation_id) is None:
+                raise NotFoundError(f"conversation {conversation_id} not found", field="id")
+            stored = repo.get_state(conn, conversation_id)
+            return str(stored[0].get("mode", "bot")) if stored else None
+
+        return await self.rt.db.read(job)
+
     async def dry_run(
         self,
         tenant: Tenant,
