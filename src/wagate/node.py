@@ -17,6 +17,7 @@ from wagate.channels.cloud.plugin import cloud_plugin
 from wagate.channels.device import device_factory, device_plugin
 from wagate.channels.http import http_factory
 from wagate.channels.registry import ChannelRegistry, default_registry
+from wagate.channels.web import prepare_web_settings, web_factory, web_plugin
 from wagate.clock import Clock
 from wagate.config import Settings
 from wagate.dashboard.plugin import dashboard_plugin
@@ -31,11 +32,19 @@ def node_registry(*, include_memory: bool = False) -> ChannelRegistry:
     registry.register("cloud", cloud_factory, prepare_settings=prepare_cloud_settings)
     registry.register("http", http_factory)
     registry.register("device", device_factory)
+    registry.register("web", web_factory, prepare_settings=prepare_web_settings)
     return registry
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
-    plugins: list[Plugin] = [cloud_plugin, device_plugin, webhooks_plugin, dashboard_plugin, campaigns_plugin()]
+    plugins: list[Plugin] = [
+        cloud_plugin,
+        device_plugin,
+        web_plugin(),
+        webhooks_plugin,
+        dashboard_plugin,
+        campaigns_plugin(),
+    ]
     if settings.sandbox:
         from wagate.sandbox.plugin import sandbox_plugin
 
