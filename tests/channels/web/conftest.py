@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from tests.conftest import make_settings, running_app
+from wagate.api.v1 import analytics as analytics_api
+from wagate.api.v1 import conversations as conversations_api
 from wagate.channels.registry import default_registry
 from wagate.channels.web import prepare_web_settings, web_factory, web_plugin
 from wagate.channels.web.fake import FakeWebSession, FakeWhatsApp
@@ -101,8 +103,11 @@ def web_registry() -> Any:
     return registry
 
 
-async def _conversations(rt: Runtime, _app: Any) -> None:
+async def _conversations(rt: Runtime, app: Any) -> None:
+    """Conversations and analytics as the dashboard plug-in wires them (without its pages)."""
     conversations.install(rt)
+    app.include_router(conversations_api.router)
+    app.include_router(analytics_api.router)
 
 
 @pytest.fixture

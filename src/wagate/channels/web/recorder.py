@@ -110,7 +110,14 @@ async def record_message(rt: Runtime, channel: ChannelRow, session: WebSession |
     lid = incoming.sender_lid if not incoming.from_me else codec.lid_of(event.Info.MessageSource.Chat)
     payload = await _store_media(rt, channel, session, incoming)
     if lid:
-        payload["identities"] = {"phone": phone if phone != lid else None, "lid": lid}
+        # The shape of the contract's identities; a web channel learns phones and LIDs only.
+        payload["identities"] = {
+            "phone": phone if phone != lid else None,
+            "user_id": None,
+            "parent_user_id": None,
+            "username": None,
+            "lid": lid,
+        }
     if incoming.from_me:
         return await record_phone_message(rt, channel, phone, incoming, payload)
     result = await record_inbound(
