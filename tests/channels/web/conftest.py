@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ class WebGateway:
         """The session JSON, once its state is ``want`` (if given)."""
         if want is None:
             return await self.session_json(name)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 15
         while True:
             data = await self.session_json(name)
             if data["state"] == want or time.monotonic() > deadline:
@@ -84,7 +85,7 @@ class WebGateway:
         return [{"type": r.type, "payload": r.payload} for r in rows if r.type == type]
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+async def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -110,10 +111,24 @@ async def _conversations(rt: Runtime, app: Any) -> None:
     app.include_router(analytics_api.router)
 
 
-@pytest.fixture
-async def web(db_url: str, tmp_path: Path) -> AsyncIterator[WebGateway]:
+@asynccontextmanager
+async def web_gateway(db_url: str, tmp_path: Path) -> AsyncIterator[WebGateway]:
     world = FakeWhatsApp()
     settings = make_settings(db_url, tmp_path)
     plugins = [_conversations, web_plugin(world.factory, renew_seconds=0.5, lease_seconds=3.0, scan_gap=0.05)]
     async with running_app(settings, registry=web_registry(), plugins=plugins) as (_app, rt, client):  # type: ignore[list-item]
         yield WebGateway(rt, client, world)
+
+
+@pytest.fixture
+async def web(sqlite_url: str, tmp_path: Path) -> AsyncIterator[WebGateway]:
+    """On SQLite: behaviour that does not depend on the dialect (states, message shapes)."""
+    async with web_gateway(sqlite_url, tmp_path) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+async def web_both(db_url: str, tmp_path: Path) -> AsyncIterator[WebGateway]:
+    """On both dialects: what the web channel stores (session rows, leases, messages it writes)."""
+    async with web_gateway(db_url, tmp_path) as gateway:
+        yield gateway

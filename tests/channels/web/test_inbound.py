@@ -126,7 +126,8 @@ async def test_group_messages_carry_the_group_and_the_participant(web: WebGatewa
     assert message["group"] == {"id": group, "participant": CLIENT}
 
 
-async def test_a_lid_sender_is_mapped_to_the_phone_and_remembered(web: WebGateway) -> None:
+async def test_a_lid_sender_is_mapped_to_the_phone_and_remembered(web_both: WebGateway) -> None:
+    web = web_both
     session = await web.linked()
     lid = "123456789012345"
     session.incoming(e2e().Message(conversation="first"), sender=f"{lid}@lid", sender_alt=CLIENT_JID)
@@ -143,7 +144,8 @@ async def test_a_lid_sender_is_mapped_to_the_phone_and_remembered(web: WebGatewa
     assert messages[0]["phone"] == "79002223344"
 
 
-async def test_messages_typed_on_the_phone_are_outbound_with_origin_phone(web: WebGateway) -> None:
+async def test_messages_typed_on_the_phone_are_outbound_with_origin_phone(web_both: WebGateway) -> None:
+    web = web_both
     session = await web.linked()
     session.incoming(e2e().Message(conversation="Do you deliver?"), sender=CLIENT_JID)
     await received(web)

@@ -10,7 +10,8 @@ from wagate.channels.web.manager import WebSessions
 from wagate.store.repos import web as web_repo
 
 
-async def test_a_second_node_waits_then_takes_over_when_the_lease_expires(web: WebGateway) -> None:
+async def test_a_second_node_waits_then_takes_over_when_the_lease_expires(web_both: WebGateway) -> None:
+    web = web_both
     await web.linked()
     channel = (await web.rt.channels_of(1, fresh=True))["wa"]
     first: WebSessions = web.rt.extras["web_sessions"]
@@ -40,7 +41,8 @@ async def test_a_second_node_waits_then_takes_over_when_the_lease_expires(web: W
     await second.stop()
 
 
-async def test_a_lease_is_renewed_by_its_holder_and_refused_to_others(web: WebGateway) -> None:
+async def test_a_lease_is_renewed_by_its_holder_and_refused_to_others(web_both: WebGateway) -> None:
+    web = web_both
     channel_id = await web.create()
     owner = web.rt.extras["web_sessions"].owner
     now = web.rt.clock.now()

@@ -125,7 +125,8 @@ async def test_replies_quote_and_reactions_point_at_whatsapps_message(web: WebGa
     assert result.provider_id
 
 
-async def test_messages_wait_queued_while_the_session_is_not_connected(web: WebGateway) -> None:
+async def test_messages_wait_queued_while_the_session_is_not_connected(web_both: WebGateway) -> None:
+    web = web_both
     await web.create()
     await web.state(want="pairing")
     response = await web.client.post("/v1/messages", json={"channel": "wa", "to": PHONE, "text": "wait for me"})
@@ -151,7 +152,8 @@ async def test_a_send_with_an_unknown_outcome_becomes_unknown(web: WebGateway) -
     assert len(sent(session)) == 1  # never resent blindly
 
 
-async def test_receipts_advance_statuses(web: WebGateway) -> None:
+async def test_receipts_advance_statuses(web_both: WebGateway) -> None:
+    web = web_both
     session = await web.linked()
     one = await send(web, text="one")
     two = await send(web, text="two")

@@ -15,7 +15,8 @@ async def test_creating_a_web_channel_starts_its_session_and_shows_a_qr(web: Web
     assert session["phone"] is None and session["since"]
 
 
-async def test_scanning_the_qr_links_the_phone_and_connects(web: WebGateway) -> None:
+async def test_scanning_the_qr_links_the_phone_and_connects(web_both: WebGateway) -> None:
+    web = web_both
     await web.linked(phone="79001112233")
     session = await web.state(want="connected")
     assert session["phone"] == "79001112233" and session["qr"] is None and session["error"] is None
