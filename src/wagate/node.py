@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from wagate.api.v1.automations import automations_plugin
 from wagate.app import Plugin, create_app
 from wagate.channels.cloud import cloud_factory, prepare_cloud_settings
 from wagate.channels.cloud.plugin import cloud_plugin
@@ -43,6 +44,7 @@ def node_plugins(settings: Settings) -> list[Plugin]:
         web_plugin(),
         webhooks_plugin,
         dashboard_plugin,
+        automations_plugin,  # after the dashboard: the bot answers within its conversations
         campaigns_plugin(),
     ]
     if settings.sandbox:

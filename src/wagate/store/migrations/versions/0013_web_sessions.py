@@ -1,7 +1,7 @@
 """web_sessions and web_lids: the web channel's session lease and state, and its LID map
 
-Revision ID: 0011_web_sessions
-Revises: 0010_deployment
+Revision ID: 0013_web_sessions
+Revises: 0012_automations
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import wagate.store.types
 
-revision = "0011_web_sessions"
-down_revision = "0010_deployment"
+revision = "0013_web_sessions"
+down_revision = "0012_automations"
 branch_labels = None
 depends_on = None
 
