@@ -18,6 +18,7 @@ from wagate.channels.cloud.plugin import cloud_plugin
 from wagate.channels.device import device_factory, device_plugin
 from wagate.channels.http import http_factory
 from wagate.channels.registry import ChannelRegistry, default_registry
+from wagate.channels.web import prepare_web_settings, web_factory, web_plugin
 from wagate.clock import Clock
 from wagate.config import Settings
 from wagate.dashboard.automations import automations_plugin
@@ -33,6 +34,7 @@ def node_registry(*, include_memory: bool = False) -> ChannelRegistry:
     registry.register("cloud", cloud_factory, prepare_settings=prepare_cloud_settings)
     registry.register("http", http_factory)
     registry.register("device", device_factory)
+    registry.register("web", web_factory, prepare_settings=prepare_web_settings)
     return registry
 
 
@@ -40,6 +42,7 @@ def node_plugins(settings: Settings) -> list[Plugin]:
     plugins: list[Plugin] = [
         cloud_plugin,
         device_plugin,
+        web_plugin(),
         webhooks_plugin,
         dashboard_plugin,
         automations_plugin,  # after the dashboard: the bot answers within its conversations

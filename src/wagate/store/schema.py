@@ -17,6 +17,7 @@ from wagate.store import (
     device_tables,  # noqa: F401  (registers the device channel's tables)
     dispatch_tables,  # noqa: F401  (registers the dispatcher's tables)
     pricing_tables,  # noqa: F401  (the tenants' rate cards)
+    web_tables,  # noqa: F401  (the web channel's sessions and LID map)
     webhooks_tables,  # noqa: F401  (registers the webhook tables)
 )
 from wagate.store.tables import metadata

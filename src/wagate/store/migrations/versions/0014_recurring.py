@@ -1,7 +1,7 @@
 """recurring campaigns: schedules and their runs
 
-Revision ID: 0013_recurring
-Revises: 0012_automations
+Revision ID: 0014_recurring
+Revises: 0013_cloud_pricing
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 import wagate.store.types
 
-revision = "0013_recurring"
-down_revision = "0012_automations"
+revision = "0014_recurring"
+down_revision = "0013_cloud_pricing"
 branch_labels = None
 depends_on = None
 
