@@ -38,6 +38,7 @@ TEMPLATE_STATUSES = (
 )
 TEMPLATE_CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 TEMPLATE_QUALITIES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
+MESSAGING_TIERS = ("TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED")
 
 
 async def _graph(request: Request, sim: Simulator, version: str | None, work: Callable[[], Awaitable[Any]]) -> Response:
@@ -379,6 +380,15 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
             **template.as_graph(),
             "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code},
         }
+
+    @router.post("/limits", summary="Meta changes the portfolio's messaging limit (webhook sent)")
+    async def limits(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        tier = str(body.get("tier", "")).upper()
+        if tier not in MESSAGING_TIERS:
+            raise ValidationError(f"tier must be one of {', '.join(MESSAGING_TIERS)}", field="tier")
+        delivery = await sim.change_messaging_limit(tier)
+        return {**sim.phone_number(), "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code}}
 
     @router.get("/templates/{name}", summary="A template by name (every language)")
     async def get_template(name: str) -> dict[str, Any]:

@@ -406,6 +406,20 @@ class Simulator:
             "id": self.config.phone_number_id,
         }
 
+    async def change_messaging_limit(self, tier: str) -> Delivery:
+        """Meta moves the portfolio to ``tier``: a ``phone_number_quality_update`` webhook (its 2026 shape)."""
+        old, self.messaging_limit = self.messaging_limit, tier
+        order = ["TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"]
+        up = order.index(tier) > order.index(old) if old in order and tier in order else True
+        value = {
+            "display_phone_number": self.config.display_phone_number,
+            "event": "UPGRADE" if up else "DOWNGRADE",
+            "old_limit": old,
+            "max_daily_conversations_per_business": tier,
+        }
+        body = envelope(self.config, value, "phone_number_quality_update", at=self.now())
+        return await self.webhooks.deliver(body, "account")
+
     def phone_numbers(self, node: str) -> dict[str, Any]:
         if node != self.config.waba_id:
             raise unsupported("get", node)

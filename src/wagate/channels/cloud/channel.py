@@ -388,6 +388,11 @@ class CloudChannel:
             after = page.after
         return out
 
+    async def account_facts(self) -> dict[str, Any]:
+        """The number as Meta describes it now (messaging limit, throughput, quality)."""
+        facts: dict[str, Any] = await self._graph_call(self.client.phone_number(self.settings.phone_number_id))
+        return facts
+
     async def get_profile(self) -> dict[str, Any]:
         """The number's business profile (about, address, description, e-mail, websites, vertical, photo URL)."""
         profile: dict[str, Any] = await self._graph_call(

@@ -161,6 +161,12 @@ class GraphClient:
         cursor = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
         return TemplatePage(data=list(data.get("data") or []), after=cursor)
 
+    async def phone_number(self, phone_number_id: str) -> dict[str, Any]:
+        """``GET /{phone_number_id}``: quality, throughput and the portfolio's messaging limit."""
+        fields = "display_phone_number,quality_rating,throughput,whatsapp_business_manager_messaging_limit"
+        data = await self._json(await self._http.get(f"/{phone_number_id}", params={"fields": fields}))
+        return data if isinstance(data, dict) else {}
+
     async def get_profile(self, phone_number_id: str, fields: str) -> dict[str, Any]:
         data = await self._json(
             await self._http.get(f"/{phone_number_id}/whatsapp_business_profile", params={"fields": fields})
