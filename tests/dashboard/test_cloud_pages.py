@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
+from tests.channels.cloud.live import live_gateway, sandbox_plugins
+from tests.channels.cloud.test_sandbox_gateway import gateway_settings
 from tests.dashboard.conftest import Desk
+from wagate.clock import FakeClock
+from wagate.dashboard.plugin import dashboard_plugin
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import pricing as pricing_repo
 
@@ -51,3 +56,22 @@ async def test_the_analytics_page_shows_costs_per_operator_and_day(desk_sqlite: 
     assert 'data-cost-operator="anna"' in costs
     day = desk_sqlite.clock.now().date().isoformat()
     assert f'data-cost-day="{day}"' in costs
+
+
+async def test_an_operator_typing_shows_typing_on_the_customer_s_phone(sqlite_url: str, tmp_path: Path) -> None:
+    plugins = [*sandbox_plugins(), dashboard_plugin]
+    async with live_gateway(gateway_settings(sqlite_url, tmp_path), plugins=plugins) as live:
+        desk = Desk(live.app, live.rt, live.client, FakeClock())
+        await live.client.post("/sandbox/inject", json={"from": "79001234567", "text": "hello?"})
+        conversation = (await live.client.get("/v1/conversations")).json()["data"][0]
+        await desk.user("anna")
+        session = await desk.sign_in("anna")
+        page = (await session.get(f"/dashboard/conversations/{conversation['id']}")).text
+        assert f'hx-post="/dashboard/conversations/{conversation["id"]}/typing"' in page
+        response = await session.post(f"/dashboard/conversations/{conversation['id']}/typing")
+        assert response.status_code == 204
+        assert response.headers["X-Typing-Shown"] == "1"
+        inbound = (await live.client.get("/v1/messages", params={"direction": "in"})).json()["data"][0]
+        assert live.sim.typing[-1] == inbound["provider_id"]
+        for s in desk.sessions:
+            await s.aclose()
