@@ -75,3 +75,30 @@ async def test_an_operator_typing_shows_typing_on_the_customer_s_phone(sqlite_ur
         assert live.sim.typing[-1] == inbound["provider_id"]
         for s in desk.sessions:
             await s.aclose()
+
+
+async def test_an_admin_edits_a_cloud_channel_s_business_profile_in_the_dashboard(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    plugins = [*sandbox_plugins(), dashboard_plugin]
+    async with live_gateway(gateway_settings(sqlite_url, tmp_path), plugins=plugins) as live:
+        desk = Desk(live.app, live.rt, live.client, FakeClock())
+        await desk.user("boss", role="admin")
+        session = await desk.sign_in("boss")
+        page = (await session.get("/dashboard/settings")).text
+        assert 'data-profile="sandbox"' in page
+        assert "Hello from the wagate sandbox" in page
+        form = {
+            "csrf": session.csrf,
+            "about": "Fresh bread daily",
+            "address": "Moscow",
+            "email": "shop@example.com",
+            "description": "Family bakery",
+            "websites": "https://bakery.example\nhttps://shop.example",
+        }
+        response = await session.post("/dashboard/channels/sandbox/profile", form, htmx=False)
+        assert response.status_code in (200, 303), response.text
+        assert live.sim.profile["about"] == "Fresh bread daily"
+        assert live.sim.profile["websites"] == ["https://bakery.example", "https://shop.example"]
+        for s in desk.sessions:
+            await s.aclose()
