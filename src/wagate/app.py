@@ -29,6 +29,7 @@ from wagate.api.v1 import (
     pacing,
     phones,
     pricing,
+    profile,
     receipts,
     resolve,
     templates,
@@ -141,6 +142,7 @@ def create_app(
         app.include_router(router)
     app.include_router(media.router)
     app.include_router(receipts.router)
+    app.include_router(profile.router)
     # The compatibility doors of CONTRACT §5 are core doors: every node answers them.
     app.include_router(wamm.router)
     app.include_router(devino.router)

@@ -25,7 +25,7 @@ from typing import Any
 from wagate.channels.cloud.versions import DEFAULT_API_VERSION
 from wagate.clock import Clock, SystemClock
 from wagate.sandbox.config import SimulatorConfig
-from wagate.sandbox.errors import GraphApiError
+from wagate.sandbox.errors import GraphApiError, unsupported
 from wagate.sandbox.templates import PLACEHOLDER, SimTemplate, default_templates
 from wagate.sandbox.webhooks import Delivery, WebhookSender, envelope
 
@@ -111,9 +111,24 @@ class Simulator:
         self.sent: OrderedDict[str, SentRecord] = OrderedDict()
         self.inbound: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         self.read_marks: deque[str] = deque(maxlen=LOG_SIZE)
+        self.typing: deque[str] = deque(maxlen=LOG_SIZE)
         self.last_inbound: dict[str, float] = {}
         self._recent_sends: deque[float] = deque()
         self.webhooks = WebhookSender(lambda: self.config, transport=webhook_transport)
+        self.profile: dict[str, Any] = {
+            "about": "Hello from the wagate sandbox",
+            "address": "",
+            "description": "",
+            "email": "",
+            "profile_picture_url": "",
+            "websites": [],
+            "vertical": "OTHER",
+        }
+        self.blocked: OrderedDict[str, None] = OrderedDict()
+        #: Meta's portfolio messaging limit and the number's throughput level (``account_update`` /
+        #: ``phone_number_quality_update`` webhooks announce changes).
+        self.messaging_limit = "TIER_2K"
+        self.quality_rating = "GREEN"
 
     async def close(self) -> None:
         await self.webhooks.close()
@@ -140,11 +155,9 @@ class Simulator:
             )
         self._recent_sends.append(now)
 
-    def _check_phone_number_id(self, node: str) -> None:
+    def _check_phone_number_id(self, node: str, method: str = "post") -> None:
         if node != self.config.phone_number_id:
-            raise GraphApiError(
-                100, f"Unsupported post request. Object with ID '{node}' does not exist or cannot be used."
-            )
+            raise unsupported(method, node)
 
     async def post_messages(self, node: str, body: Any) -> dict[str, Any]:
         """``POST /{phone_number_id}/messages``: send, or mark an inbound message read."""
@@ -157,6 +170,11 @@ class Simulator:
             message_id = body.get("message_id")
             if not isinstance(message_id, str) or not message_id:
                 raise GraphApiError(100, "The parameter message_id is required.")
+            indicator = body.get("typing_indicator")
+            if indicator is not None:
+                if not isinstance(indicator, dict) or indicator.get("type") != "text":
+                    raise GraphApiError(100, "typing_indicator.type must be 'text'.")
+                self.typing.append(message_id)
             self.read_marks.append(message_id)
             return {"success": True}
         to = digits(body.get("to"))
@@ -354,15 +372,10 @@ class Simulator:
                 "id": media.id,
             }
         if node == self.config.phone_number_id:
-            return {
-                "verified_name": "wagate sandbox",
-                "display_phone_number": self.config.display_phone_number,
-                "quality_rating": "GREEN",
-                "id": node,
-            }
+            return self.phone_number()
         if node == self.config.waba_id:
             return {"id": node, "name": "wagate sandbox", "currency": "USD", "timezone_id": "1"}
-        raise GraphApiError(100, f"Unsupported get request. Object with ID '{node}' does not exist.")
+        raise unsupported("get", node)
 
     def delete_media(self, node: str) -> dict[str, bool]:
         if self.media.pop(node, None) is None:
@@ -375,14 +388,120 @@ class Simulator:
             raise GraphApiError(100, f"Object with ID '{media_id}' does not exist.")
         return media
 
+    # the phone number, its profile, blocked users ------------------------------------
+
+    def phone_number(self) -> dict[str, Any]:
+        """A phone number object as ``GET /{phone_number_id}`` and ``GET /{waba_id}/phone_numbers`` give it."""
+        return {
+            "verified_name": "wagate sandbox",
+            "code_verification_status": "VERIFIED",
+            "display_phone_number": self.config.display_phone_number,
+            "quality_rating": self.quality_rating,
+            "platform_type": "CLOUD_API",
+            "throughput": {"level": "STANDARD"},
+            "whatsapp_business_manager_messaging_limit": self.messaging_limit,
+            "messaging_limit_tier": self.messaging_limit,
+            "name_status": "APPROVED",
+            "status": "CONNECTED",
+            "id": self.config.phone_number_id,
+        }
+
+    async def change_messaging_limit(self, tier: str) -> Delivery:
+        """Meta moves the portfolio to ``tier``: a ``phone_number_quality_update`` webhook (its 2026 shape)."""
+        old, self.messaging_limit = self.messaging_limit, tier
+        order = ["TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"]
+        up = order.index(tier) > order.index(old) if old in order and tier in order else True
+        value = {
+            "display_phone_number": self.config.display_phone_number,
+            "event": "UPGRADE" if up else "DOWNGRADE",
+            "old_limit": old,
+            "max_daily_conversations_per_business": tier,
+        }
+        body = envelope(self.config, value, "phone_number_quality_update", at=self.now())
+        return await self.webhooks.deliver(body, "account")
+
+    def phone_numbers(self, node: str) -> dict[str, Any]:
+        if node != self.config.waba_id:
+            raise unsupported("get", node)
+        cursor = base64.b64encode(self.config.phone_number_id.encode()).decode()
+        return {"data": [self.phone_number()], "paging": {"cursors": {"before": cursor, "after": cursor}}}
+
+    def get_profile(self, node: str, fields: str | None) -> dict[str, Any]:
+        self._check_phone_number_id(node, "get")
+        wanted = [f.strip() for f in (fields or "").split(",") if f.strip()] or list(self.profile)
+        data = {k: self.profile[k] for k in wanted if k in self.profile}
+        return {"data": [{**data, "messaging_product": "whatsapp"}]}
+
+    def update_profile(self, node: str, body: Any) -> dict[str, Any]:
+        self._check_phone_number_id(node)
+        if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
+            raise GraphApiError(100, "The parameter messaging_product is required and must be 'whatsapp'.")
+        limits = {"about": 139, "address": 256, "description": 512, "email": 128, "vertical": 64}
+        for key, value in body.items():
+            if key in ("messaging_product", "profile_picture_handle"):
+                continue
+            if key == "websites":
+                if not isinstance(value, list) or len(value) > 2 or not all(isinstance(w, str) for w in value):
+                    raise GraphApiError(100, "websites must be a list of at most 2 URLs.")
+                self.profile["websites"] = list(value)
+            elif key in limits:
+                if not isinstance(value, str) or len(value) > limits[key]:
+                    raise GraphApiError(100, f"{key} must be a string of at most {limits[key]} characters.")
+                self.profile[key] = value
+            else:
+                raise GraphApiError(100, f"Param {key} is not a valid whatsapp business profile field.")
+        handle = body.get("profile_picture_handle")
+        if isinstance(handle, str) and handle:
+            self.profile["profile_picture_url"] = f"{self.config.graph_base_url}/attachments/{handle}"
+        return {"success": True}
+
+    def block_users(self, node: str, body: Any, *, block: bool) -> dict[str, Any]:
+        self._check_phone_number_id(node)
+        users = body.get("block_users") if isinstance(body, dict) else None
+        if not isinstance(users, list) or not users:
+            raise GraphApiError(131008, "block_users is required.")
+        done: list[dict[str, str]] = []
+        for item in users:
+            raw = item.get("user") if isinstance(item, dict) else None
+            phone = digits(raw)
+            if phone is None:
+                raise GraphApiError(100, f"Invalid user: {raw!r}.")
+            if block:
+                self.blocked[phone] = None
+            else:
+                self.blocked.pop(phone, None)
+            done.append({"input": str(raw), "wa_id": phone})
+        key = "added_users" if block else "removed_users"
+        return {"messaging_product": "whatsapp", "block_users": {key: done}}
+
+    def blocked_users(self, node: str) -> dict[str, Any]:
+        self._check_phone_number_id(node, "get")
+        return {
+            "data": [{"messaging_product": "whatsapp", "wa_id": p} for p in self.blocked],
+            "paging": {"cursors": {}},
+        }
+
     # templates -----------------------------------------------------------------------
 
     def list_templates(
-        self, node: str, limit: int, after: str | None, name: str | None, version: str = DEFAULT_API_VERSION
+        self, node: str, limit: int, after: str | None, filters: dict[str, str], version: str = DEFAULT_API_VERSION
     ) -> dict[str, Any]:
+        """``GET /{waba_id}/message_templates``: Meta's filters (``name`` contains, ``status``,
+        ``category``, ``language``), cursor paging and the ``summary`` Meta adds."""
         if node != self.config.waba_id:
-            raise GraphApiError(100, f"Unsupported get request. Object with ID '{node}' does not exist.")
-        items = [t for t in self.templates if name is None or t.name == name]
+            raise unsupported("get", node)
+        name = filters.get("name")
+        statuses = {v.strip().upper() for v in filters.get("status", "").split(",") if v.strip()}
+        categories = {v.strip().upper() for v in filters.get("category", "").split(",") if v.strip()}
+        language = filters.get("language")
+        items = [
+            t
+            for t in self.templates
+            if (not name or name.lower() in t.name.lower())
+            and (not statuses or t.status in statuses)
+            and (not categories or t.category in categories)
+            and (not language or t.language == language)
+        ]
         start = 0
         if after:
             try:
@@ -401,6 +520,12 @@ class Simulator:
                 body["paging"]["next"] = (
                     f"{self.config.graph_base_url}/{version}/{node}/message_templates?limit={limit}&after={cursors['after']}"
                 )
+        body["summary"] = {
+            "total_count": len(items),
+            "message_template_count": len(self.templates),
+            "message_template_limit": 250,
+            "are_translations_complete": True,
+        }
         return body
 
     def create_template(self, node: str, body: Any) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def test_a_body_without_a_graph_error_goes_by_http_status(body: object) -> None:
 
 MEANING_CASES = [
     # Graph code, wagate code, action, retryable
-    (131049, "marketing_limit_per_user", "retry_tomorrow", False),
+    (131049, "meta_declined", "retry_tomorrow", False),
     (130472, "recipient_in_experiment", "never_retry", False),
     (131056, "pair_rate_limited", "retry_recipient_later", True),
     (130429, "rate_limited", "slow_channel", True),

@@ -64,6 +64,7 @@ PRESENCE_TTL = timedelta(days=7)
 UPLOAD_CACHE_SECONDS = 24 * 3600
 UPLOAD_CACHE_SIZE = 1000
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+PROFILE_FIELDS = "about,address,description,email,profile_picture_url,websites,vertical"
 #: Failures before a byte of the request could reach Meta: sending again cannot duplicate anything.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
 NON_PUBLIC_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp")
@@ -352,11 +353,12 @@ class CloudChannel:
             return "unknown"
         return {"valid": "exists", "invalid": "none"}.get(answers.get(phone, ""), "unknown")
 
-    async def mark_read(self, provider_id: str) -> None:
-        """Blue ticks for an inbound message (``status: read`` on the messages endpoint)."""
+    async def mark_read(self, provider_id: str, typing: bool = False) -> None:
+        """Blue ticks for an inbound message (``status: read`` on the messages endpoint); ``typing``
+        also shows "typing…" to the customer (Meta's ``typing_indicator``)."""
         try:
             with self._busy():
-                await self.client.mark_read(self.settings.phone_number_id, provider_id)
+                await self.client.mark_read(self.settings.phone_number_id, provider_id, typing=typing)
         except GraphError as exc:
             raise ChannelError(exc.describe(), code="provider_rejected") from exc
         except httpx.HTTPError as exc:
@@ -385,6 +387,32 @@ class CloudChannel:
                 break
             after = page.after
         return out
+
+    async def account_facts(self) -> dict[str, Any]:
+        """The number as Meta describes it now (messaging limit, throughput, quality)."""
+        facts: dict[str, Any] = await self._graph_call(self.client.phone_number(self.settings.phone_number_id))
+        return facts
+
+    async def get_profile(self) -> dict[str, Any]:
+        """The number's business profile (about, address, description, e-mail, websites, vertical, photo URL)."""
+        profile: dict[str, Any] = await self._graph_call(
+            self.client.get_profile(self.settings.phone_number_id, PROFILE_FIELDS)
+        )
+        return profile
+
+    async def update_profile(self, changes: dict[str, Any]) -> None:
+        await self._graph_call(self.client.update_profile(self.settings.phone_number_id, changes))
+
+    async def _graph_call(self, call: Any) -> Any:
+        try:
+            with self._busy():
+                return await call
+        except GraphError as exc:
+            raise ChannelError(exc.describe(), code="provider_rejected") from exc
+        except httpx.HTTPError as exc:
+            raise ChannelError(
+                f"the Graph API is unreachable ({type(exc).__name__})", code="provider_unreachable"
+            ) from exc
 
     async def submit_template(self, body: dict[str, Any]) -> dict[str, Any]:
         """Submit a template to the channel's WABA for Meta's review (``payloads.template_submission``)."""

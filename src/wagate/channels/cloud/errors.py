@@ -94,7 +94,7 @@ MEANINGS: dict[int, Meaning] = {
     ),
     131048: _m("spam_rate_limited", "retry", 60.0),
     131049: _m(
-        "marketing_limit_per_user",
+        "meta_declined",
         "retry_tomorrow",
         hint="Meta limits how many marketing messages one person receives; do not retry today",
     ),

@@ -32,6 +32,7 @@ from prometheus_client import Counter
 from sqlalchemy.engine import Connection
 
 from wagate.api.deps import RuntimeDep
+from wagate.channels.cloud.account import apply_account_facts
 from wagate.channels.cloud.channel import CloudChannel
 from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, classify, describe_with_hint
 from wagate.channels.cloud.webhook import (
@@ -40,6 +41,7 @@ from wagate.channels.cloud.webhook import (
     InboundEvent,
     StatusEvent,
     parse_envelope,
+    parse_limit_updates,
     parse_template_events,
     signature_valid,
 )
@@ -163,6 +165,8 @@ async def process(rt: Runtime, row: ChannelRow, channel: CloudChannel, body: Any
             changed,
             extra={"channel": row.name, "template": template_event.name},
         )
+    for update in parse_limit_updates(body):
+        await apply_account_facts(rt, row, update)
     for batch in parse_envelope(body):
         if batch.phone_number_id and batch.phone_number_id != channel.settings.phone_number_id:
             log.warning(

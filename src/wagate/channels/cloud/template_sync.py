@@ -1,4 +1,5 @@
-"""The periodic template sync of cloud channels: Meta's list is re-read every ``every`` seconds.
+"""The periodic sync of cloud channels: Meta's template list and the number's messaging limit and
+throughput are re-read every ``every`` seconds.
 
 Webhooks carry template changes as they happen; this catches what they cannot (a webhook lost
 while the node was down, templates created in WhatsApp Manager). Each channel with a
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 
+from wagate.channels.cloud.account import apply_account_facts
 from wagate.errors import WagateError
 from wagate.runtime import Runtime
 from wagate.services.templates import sync_templates
@@ -56,6 +58,9 @@ class TemplateSyncer:
                 continue
             try:
                 instance = await self.rt.channel_instance(row)
+                facts = getattr(instance, "account_facts", None)
+                if facts is not None:
+                    await apply_account_facts(self.rt, row, await facts())
                 lister = getattr(instance, "list_templates", None)
                 if lister is None:
                     continue

@@ -311,3 +311,22 @@ def parse_template_events(body: Any) -> list[TemplateEvent]:
                 )
             )
     return out
+
+
+LIMIT_FIELDS = ("phone_number_quality_update", "account_update")
+
+
+def parse_limit_updates(body: Any) -> list[dict[str, Any]]:
+    """The ``value`` of every ``phone_number_quality_update`` / ``account_update`` change, in order."""
+    if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
+        return []
+    out: list[dict[str, Any]] = []
+    for entry in body.get("entry") or []:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            if (
+                isinstance(change, dict)
+                and change.get("field") in LIMIT_FIELDS
+                and isinstance(change.get("value"), dict)
+            ):
+                out.append({"field": change["field"], **change["value"]})
+    return out

@@ -514,3 +514,20 @@ def queue_depth(conn: Connection) -> list[tuple[str, str, int]]:
         .group_by(channels.c.name, messages.c.status)
     )
     return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def last_inbound_provider_id(conn: Connection, tenant_id: int, channel_id: int, phone: str) -> str | None:
+    """The provider's id of the customer's newest message in a conversation (what "typing…" answers)."""
+    value = conn.execute(
+        sa.select(messages.c.provider_id)
+        .where(
+            messages.c.tenant_id == tenant_id,
+            messages.c.channel_id == channel_id,
+            messages.c.phone == phone,
+            messages.c.direction == "in",
+            messages.c.provider_id.is_not(None),
+        )
+        .order_by(messages.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return str(value) if value is not None else None
