@@ -99,3 +99,22 @@ async def test_the_conversation_page_hands_a_conversation_back_to_the_bot(bot_de
     await desk.inbound("79001234567", "1")
     response = await desk.client.get("/v1/messages", params={"phone": "79001234567", "direction": "out"})
     assert response.json()["data"][0]["text"] == "Пн–пт 9–18"
+
+
+async def test_recurring_campaigns_page_lists_schedules_and_runs(bot_desk_sqlite: Desk) -> None:
+    desk = bot_desk_sqlite
+    template = {"name": "news", "language": "en", "category": "utility", "body": "Hi {{1}}", "status": "approved"}
+    assert (await desk.client.post("/v1/templates", json=template)).status_code == 201
+    created = await desk.client.post(
+        "/v1/campaigns",
+        data={"template": "news", "name": "Weekly"},
+        files={"file": ("a.csv", b"phone,p1\n79001234567,A\n")},
+    )
+    assert created.status_code == 201, created.text
+    campaign_id = created.json()["id"]
+    rule = {"every_days": 7, "at": "10:00", "timezone": "Europe/Moscow"}
+    assert (await desk.client.put(f"/v1/campaigns/{campaign_id}/recurrence", json=rule)).status_code == 200
+    await desk.user("anna")
+    session = await desk.sign_in("anna")
+    page = await session.get("/dashboard/recurring")
+    assert f'data-schedule="{campaign_id}"' in page.text and "every 7 d at 10:00" in page.text

@@ -26,6 +26,7 @@ from wagate.dashboard.render import DashboardRoute, context, render
 from wagate.domain.working_hours import DAYS
 from wagate.errors import ValidationError, WagateError
 from wagate.runtime import Runtime
+from wagate.services import recurring
 from wagate.services.automations import Automations
 from wagate.services.messages import resolve_channel
 from wagate.store.repos.users import User
@@ -234,3 +235,13 @@ async def set_bot(conversation_id: int, request: Request, user: UserDep) -> Resp
     form = await request.form()
     await _service(request).set_mode(user.tenant, conversation_id, form.get("active") == "true")
     return await _bot_panel(request, user, conversation_id)
+
+
+# ---------------------------------------------------------------- recurring campaigns
+
+
+@router.get("/dashboard/recurring")
+async def recurring_page(request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    """Recurring campaigns: each schedule, its next run, and its latest runs (started, skipped, failed)."""
+    schedules = await recurring.list_schedules(rt, user.tenant)
+    return render("recurring.html", context(request, user, schedules=schedules))

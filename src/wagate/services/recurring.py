@@ -138,6 +138,35 @@ async def stop_schedule(rt: Runtime, tenant: Tenant, campaign_id: int) -> dict[s
     return await get_schedule(rt, tenant, campaign_id)
 
 
+async def list_schedules(rt: Runtime, tenant: Tenant, runs_each: int = 10) -> list[dict[str, Any]]:
+    """Every schedule of the tenant with its pattern's name and its latest runs (newest first)."""
+
+    def job(conn: Connection) -> list[dict[str, Any]]:
+        s, c, r = campaign_schedules.c, campaigns.c, campaign_runs.c
+        child = campaigns.alias("child")
+        out: list[dict[str, Any]] = []
+        rows = conn.execute(
+            sa.select(campaign_schedules, c.name.label("pattern_name"))
+            .join(campaigns, c.id == s.campaign_id)
+            .where(s.tenant_id == tenant.id)
+            .order_by(s.id.desc())
+        )
+        for row in rows:
+            runs = list(
+                conn.execute(
+                    sa.select(campaign_runs, child.c.name.label("child_name"), child.c.state.label("child_state"))
+                    .select_from(campaign_runs.outerjoin(child, child.c.id == r.child_id))
+                    .where(r.schedule_id == row.id)
+                    .order_by(r.id.desc())
+                    .limit(runs_each)
+                )
+            )
+            out.append({"schedule": row, "runs": runs})
+        return out
+
+    return await rt.db.read(job)
+
+
 def _due(conn: Connection, now: datetime) -> list[Any]:
     s = campaign_schedules.c
     return list(
