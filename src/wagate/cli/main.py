@@ -73,6 +73,8 @@ def serve(**overrides: Any) -> None:
         http="httptools",
         loop="uvloop",
         timeout_graceful_shutdown=10,
+        # The client address is wagate's to decide (WAGATE_TRUSTED_PROXIES), not uvicorn's default.
+        proxy_headers=False,
     )
     StoppingServer(config).run()
 

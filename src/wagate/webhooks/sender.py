@@ -32,6 +32,7 @@ import aiohttp
 from sqlalchemy.engine import Connection
 
 from wagate import __version__
+from wagate.outbound import GuardedResolver, OutboundPolicy, OutboundRefused
 from wagate.runtime import Runtime
 from wagate.store.repos import webhooks as repo
 from wagate.store.repos.webhooks import Claimed, Outcome
@@ -46,8 +47,21 @@ IDLE_SECONDS = 30.0
 #: Claims a target may hold, in multiples of its concurrency: refills come in batches of half.
 PREFETCH = 8
 MAINTENANCE_SECONDS = 30.0
-RESPONSE_EXCERPT = 500
+#: What the delivery log keeps of an answer: this many characters of a text answer, nothing else.
+RESPONSE_EXCERPT = 200
+TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/xml")
 USER_AGENT = f"wagate-webhooks/{__version__}"
+
+
+def excerpt(content_type: str | None, data: bytes) -> str | None:
+    """A short, readable trace of an answer for the delivery log: text only (an answer of another
+    type is described, not kept), at most ``RESPONSE_EXCERPT`` characters."""
+    if not data:
+        return None
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if not kind.startswith(TEXT_TYPES):
+        return f"({len(data)} bytes of {kind or 'unknown type'})"
+    return data.decode("utf-8", "replace")[:RESPONSE_EXCERPT].replace("\x00", "\ufffd")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +83,8 @@ class Sender:
         self.prefetch = PREFETCH * self.per_target
         self.timeout = settings.webhook_timeout_seconds
         self.max_response = settings.webhook_max_response_bytes
+        allow = settings.webhook_allow_private
+        self.policy = OutboundPolicy(allow_private=allow, allow_loopback=allow)
         self._claimed: dict[str, int] = defaultdict(int)
         #: Targets whose last attempt failed hold no more claims than they can send at once, so a
         #: dead receiver ties up ``per_target`` claims at most, never a prefetch queue.
@@ -86,7 +102,12 @@ class Sender:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=self.capacity, limit_per_host=0, ttl_dns_cache=60)
+        connector = aiohttp.TCPConnector(
+            limit=self.capacity,
+            limit_per_host=0,
+            ttl_dns_cache=60,
+            resolver=GuardedResolver(self.policy),  # every resolved address judged (wagate.outbound)
+        )
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self.timeout),
@@ -308,6 +329,7 @@ class Sender:
         assert self._session is not None
         started = time.perf_counter()
         try:
+            self.policy.check_url(url)  # literal addresses skip the resolver
             async with self._session.post(url, data=body.encode(), headers=headers, allow_redirects=False) as resp:
                 data = await self._read_capped(resp)
                 error = None
@@ -315,9 +337,9 @@ class Sender:
                     error = f"redirect not followed (Location: {resp.headers.get('location', '')[:200]})"
                 elif not 200 <= resp.status < 300:
                     error = f"HTTP {resp.status}"
-                return AttemptResult(
-                    resp.status, _ms(started), error, data.decode("utf-8", "replace")[:RESPONSE_EXCERPT] or None
-                )
+                return AttemptResult(resp.status, _ms(started), error, excerpt(resp.headers.get("content-type"), data))
+        except OutboundRefused as exc:
+            return AttemptResult(None, _ms(started), f"refused: {exc}"[:500], None)
         except TimeoutError:
             return AttemptResult(None, _ms(started), f"timeout after {self.timeout:g} s", None)
         except aiohttp.ClientConnectorError as exc:
