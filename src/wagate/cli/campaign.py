@@ -249,10 +249,13 @@ def _follow(console: Console, client: httpx.Client, campaign: dict[str, Any], po
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task(f"campaign {campaign['id']}", total=total)
+            said = ""
             while True:
+                progress.update(task, completed=handled(campaign["stats"]))
                 waiting = waiting_line(campaign)
-                description = f"campaign {campaign['id']}" + (f" — {waiting}" if waiting else "")
-                progress.update(task, completed=handled(campaign["stats"]), description=description)
+                if waiting != said:  # a line above the bar each time the reason changes
+                    progress.console.print(f"waiting: {waiting}" if waiting else "sending", highlight=False)
+                    said = waiting
                 if campaign["state"] in FINAL:
                     return campaign
                 time.sleep(poll)

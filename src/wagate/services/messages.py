@@ -161,6 +161,25 @@ async def accept_messages(
     return stored.answer
 
 
+def accept_in_transaction(
+    conn: Connection, rt: Runtime, tenant: Tenant, items: list[tuple[OutboundDraft, ChannelRow]], now: datetime
+) -> list[Outcome]:
+    """Judge and store messages inside a transaction the caller already holds (a bot's replies to
+    the inbound message that called for them). The same policy as ``accept_messages``; the caller
+    wakes the dispatcher after its commit."""
+    slots: list[Pending | WagateError] = []
+    for draft, channel in items:
+        try:
+            message = validate_outbound(draft, tenant.default_region)
+        except WagateError as exc:
+            slots.append(exc)
+            continue
+        slots.append(Pending(message, channel, message_repo.outbound_row(tenant.id, channel.id, message, now)))
+    (stored,) = _store(conn, [_Request(rt, tenant, slots, lambda outcomes: (200, None), now)])
+    policy.observe(rt, stored.judged)
+    return stored.outcomes
+
+
 def _store_merged(conn: Connection, requests: list[_Request]) -> list[Any]:
     return list(_store(conn, requests))
 
