@@ -57,6 +57,10 @@ class Settings(BaseSettings):
         description="Zone of the dates the WAMM-style API writes (YYYY-MM-DD HH:MM:SS); a tenant's zone (PATCH /v1/policy) wins.",
     )
 
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A request's line and headers must arrive within this (else 408)."
+    )
+    max_header_bytes: int = Field(default=65536, ge=1024, description="Largest request line plus headers (else 431).")
     trusted_proxies: str = Field(
         default="127.0.0.1,::1",
         description="Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client.",
