@@ -32,7 +32,9 @@ async def server() -> AsyncIterator[int]:
     )
     instance = uvicorn.Server(config)
     task = asyncio.create_task(instance.serve())
+    deadline = time.monotonic() + 20
     while not instance.started:
+        assert not task.done() and time.monotonic() < deadline, "the server did not start"
         await asyncio.sleep(0.01)
     try:
         yield port
