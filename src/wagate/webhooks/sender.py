@@ -47,6 +47,7 @@ IDLE_SECONDS = 30.0
 #: Claims a target may hold, in multiples of its concurrency: refills come in batches of half.
 PREFETCH = 8
 MAINTENANCE_SECONDS = 30.0
+MIN_LEASE_SECONDS = 15.0
 #: What the delivery log keeps of an answer: this many characters of a text answer, nothing else.
 RESPONSE_EXCERPT = 200
 TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/xml")
@@ -83,6 +84,9 @@ class Sender:
         self.prefetch = PREFETCH * self.per_target
         self.timeout = settings.webhook_timeout_seconds
         self.max_response = settings.webhook_max_response_bytes
+        #: A claim's lease: one attempt's timeout twice over plus a margin; renewed every third of it.
+        self.lease_seconds = max(MIN_LEASE_SECONDS, 2 * self.timeout + 5)
+        self.maintenance_seconds = min(MAINTENANCE_SECONDS, self.lease_seconds / 2)
         allow = settings.webhook_allow_private
         self.policy = OutboundPolicy(allow_private=allow, allow_loopback=allow)
         self._claimed: dict[str, int] = defaultdict(int)
@@ -120,6 +124,7 @@ class Sender:
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="webhooks-claim"),
             asyncio.create_task(self._outcome_loop(), name="webhooks-outcomes"),
+            asyncio.create_task(self._renew_loop(), name="webhooks-renew"),
         ]
 
     async def stop(self) -> None:
@@ -158,8 +163,9 @@ class Sender:
         full = [target for target, n in self._claimed.items() if n >= self._limit(target)]
         room = {target: self._limit(target) - n for target, n in self._claimed.items() if n < self._limit(target)}
         room |= {target: self.per_target for target in self._struggling if target not in room and target not in full}
-        # A claim may wait behind the target's other claims: the lease covers that queue too.
-        lease = now + timedelta(seconds=self.timeout * (self.prefetch // self.per_target + 1) + 30)
+        # Short, and renewed while this sender lives (``_renew_loop``): a claim waiting behind its
+        # target's other claims stays held, and a dead node's claims are free within one lease.
+        lease = now + timedelta(seconds=self.lease_seconds)
 
         def job(conn: Connection) -> list[Claimed]:
             return repo.claim_due(
@@ -203,7 +209,7 @@ class Sender:
             try:
                 self._wake.clear()
                 claimed = await self.run_once()
-                if time.monotonic() - last_maintenance > MAINTENANCE_SECONDS:
+                if time.monotonic() - last_maintenance > self.maintenance_seconds:
                     last_maintenance = time.monotonic()
                     await self._maintenance()
                 if claimed and self._total < self.capacity:
@@ -215,6 +221,21 @@ class Sender:
                 log.exception("webhook claim failed; retrying")
                 timeout = 1.0
             await sleep_until(self._wake, timeout)
+
+    async def _renew_loop(self) -> None:
+        """Keep this sender's claims leased while it lives; a node that dies stops renewing, and
+        any node's maintenance hands its claims out again once the short lease has run out."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            if not self._total:
+                continue
+            until = self.rt.clock.now() + timedelta(seconds=self.lease_seconds)
+            try:
+                await self.rt.db.write(partial(repo.renew_leases, owner=self.owner, lease_until=until))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not renew webhook leases; retrying")
 
     async def _idle_timeout(self) -> float:
         """Until the next due delivery of a target with room; full targets wake us as they drain."""
