@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from wagate.channels.cloud.versions import DEFAULT_API_VERSION
 from wagate.sandbox.config import (
     DEFAULT_APP_SECRET,
     DEFAULT_PHONE_NUMBER_ID,
@@ -63,7 +64,7 @@ def sim(
         log_size=max(1, log_size),
     )
     print(
-        f"wagate sim: Graph API on {config.graph_base_url}/v21.0/{phone_number_id}/messages, "
+        f"wagate sim: Graph API on {config.graph_base_url}/{DEFAULT_API_VERSION}/{phone_number_id}/messages, "
         f"webhooks to {webhook_url or '(none)'}",
         flush=True,
     )
