@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from tests.channels.cloud.live import serve
@@ -24,6 +25,8 @@ from tests.conftest import test_registry as memory_registry
 from tests.security.pg_cluster import private_cluster
 from wagate.app import create_app
 from wagate.runtime import Runtime
+
+pytestmark = pytest.mark.slow  # a private PostgreSQL cluster / live gateways on both databases
 
 
 @asynccontextmanager

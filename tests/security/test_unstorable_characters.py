@@ -24,6 +24,7 @@ from wagate.channels.device import device_plugin
 from wagate.errors import ValidationError
 from wagate.store.tables import contacts, messages
 
+pytestmark = pytest.mark.slow  # live gateways (uvicorn) on both databases, one per door
 NUL = "a\u0000b"
 PHONE = "79001234567"
 
