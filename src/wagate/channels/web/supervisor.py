@@ -148,45 +148,56 @@ class Supervisor:
 
     async def _run(self) -> None:
         while not self._stopping:
-            if self._halt is not None:
-                await self._wait_halt(self._halt)
-                continue
-            await self.report(state="connecting")
             try:
-                session = self.factory(self.spec(self.jid))
-            except LibraryUnavailable as exc:
-                await self.report(state="failed", error=str(exc))
-                self._halt = Halt(str(exc))
-                continue
-            except Exception as exc:
-                log.exception("web session of channel %s cannot be built", self.channel.name)
-                await self.report(state="failed", error=f"{type(exc).__name__}: {exc}"[:500])
-                self._halt = Halt(str(exc))
-                continue
-            self.session = session
-            error: str | None = None
-            try:
-                await session.run(self._sink)
-            except SessionError as exc:
-                error = str(exc)[:500] or "connection failed"
+                await self._attempt_once()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a library bug: report it, retry like a failed connection
-                log.exception("web session of channel %s crashed", self.channel.name)
-                error = f"{type(exc).__name__}: {exc}"[:500]
-            finally:
-                self.session = None
-            await self._events.join()  # everything the session said is handled before we judge
-            if self._stopping:
-                return
-            if self._halt is not None:
-                continue
-            self._attempt += 1
-            delay = backoff(self._attempt)
-            if self.state not in ("disconnected", "failed") or error:
-                await self.report(state="disconnected", error=error or "the connection ended", qr=None)
-            log.info("web channel %s: %s; retrying in %.0f s", self.channel.name, error or "connection ended", delay)
-            await self._sleep(delay)
+            except Exception:  # the database is down, say: never let the session die with it
+                log.exception("web channel %s: session loop failed; retrying", self.channel.name)
+                self._attempt += 1
+                await self._sleep(backoff(self._attempt))
+
+    async def _attempt_once(self) -> None:
+        """One turn: wait out a halt, or connect, serve until the session ends, and back off."""
+        if self._halt is not None:
+            await self._wait_halt(self._halt)
+            return
+        await self.report(state="connecting")
+        try:
+            session = self.factory(self.spec(self.jid))
+        except LibraryUnavailable as exc:
+            await self.report(state="failed", error=str(exc))
+            self._halt = Halt(str(exc))
+            return
+        except Exception as exc:
+            log.exception("web session of channel %s cannot be built", self.channel.name)
+            await self.report(state="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            self._halt = Halt(str(exc))
+            return
+        self.session = session
+        error: str | None = None
+        try:
+            await session.run(self._sink)
+        except SessionError as exc:
+            error = str(exc)[:500] or "connection failed"
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a library bug: report it, retry like a failed connection
+            log.exception("web session of channel %s crashed", self.channel.name)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            self.session = None
+        await self._events.join()  # everything the session said is handled before we judge
+        if self._stopping:
+            return
+        if self._halt is not None:
+            return
+        self._attempt += 1
+        delay = backoff(self._attempt)
+        if self.state not in ("disconnected", "failed") or error:
+            await self.report(state="disconnected", error=error or "the connection ended", qr=None)
+        log.info("web channel %s: %s; retrying in %.0f s", self.channel.name, error or "connection ended", delay)
+        await self._sleep(delay)
 
     async def _wait_halt(self, halt: Halt) -> None:
         await self._sleep(halt.until)
