@@ -34,6 +34,9 @@ from wagate.store.repos.channels import ChannelRow
 
 log = logging.getLogger("wagate.web")
 
+#: Events handled concurrently (up to ``MAX_CONCURRENT_EVENTS`` at once); the rest in order.
+CONCURRENT = frozenset({"Message", "Receipt"})
+MAX_CONCURRENT_EVENTS = 64
 STATES = ("pairing", "connecting", "connected", "disconnected", "logged_out", "banned", "failed")
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
@@ -86,6 +89,8 @@ class Supervisor:
         self.jid: str | None = None
         self.session: WebSession | None = None
         self._events: asyncio.Queue[Any] = asyncio.Queue()
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_EVENTS)
+        self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -110,7 +115,7 @@ class Supervisor:
         if session is not None:
             with contextlib.suppress(Exception):
                 await session.stop()
-        for task in (self._task, self._consumer):
+        for task in (self._task, self._consumer, *self._inflight):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -187,7 +192,7 @@ class Supervisor:
             error = f"{type(exc).__name__}: {exc}"[:500]
         finally:
             self.session = None
-        await self._events.join()  # everything the session said is handled before we judge
+        await self.drained()  # everything the session said is handled before we judge
         if self._stopping:
             return
         if self._halt is not None:
@@ -222,16 +227,40 @@ class Supervisor:
     # -- events ----------------------------------------------------------------------------------
 
     async def _consume(self) -> None:
+        """State events one by one, in order; messages and receipts concurrently (bounded), so
+        their writes share group commits instead of paying one commit each in a row."""
         while True:
             event = await self._events.get()
             try:
-                await self.handle(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("web channel %s: handling %s failed", self.channel.name, type(event).__name__)
+                if type(event).__name__ in CONCURRENT:
+                    await self._slots.acquire()
+                    task = asyncio.create_task(self._handle_in_slot(event))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+                else:
+                    await self._handle_logged(event)
             finally:
                 self._events.task_done()
+
+    async def _handle_in_slot(self, event: Any) -> None:
+        try:
+            await self._handle_logged(event)
+        finally:
+            self._slots.release()
+
+    async def _handle_logged(self, event: Any) -> None:
+        try:
+            await self.handle(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("web channel %s: handling %s failed", self.channel.name, type(event).__name__)
+
+    async def drained(self) -> None:
+        """Every event received so far is handled (messages included)."""
+        await self._events.join()
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
 
     async def handle(self, event: Any) -> None:
         name = type(event).__name__
