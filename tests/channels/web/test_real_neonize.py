@@ -62,3 +62,23 @@ async def test_a_real_web_channel_shows_disconnected_and_retries_without_spinnin
         message = (await client.get(f"/v1/messages/{queued.json()['id']}")).json()
         assert message["status"] == "queued"
     assert (tmp_path / "data" / "web").is_dir()
+
+
+async def test_on_postgresql_the_device_store_is_the_gateways_database(pg_db_url: str) -> None:
+    import asyncpg
+
+    from wagate.channels.web.session import postgres_store
+
+    store = postgres_store(pg_db_url)
+    assert store.startswith("postgres://") and "sslmode=disable" in store
+    session = NoPreflight(SessionSpec(channel_id=1, store=store, jid=None))
+    with pytest.raises(SessionError) as raised:
+        await asyncio.wait_for(session.run(lambda _event: None), 60)
+    assert "dial" in str(raised.value).lower() or "whatsapp" in str(raised.value).lower()  # the store opened
+    await session.stop()
+    conn = await asyncpg.connect(pg_db_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables")}
+    finally:
+        await conn.close()
+    assert "whatsmeow_device" in tables
