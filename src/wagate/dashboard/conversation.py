@@ -22,6 +22,7 @@ from wagate.dashboard.auth import UserDep
 from wagate.dashboard.render import DashboardRoute, context, flash, render
 from wagate.domain.policy import ChannelPolicy
 from wagate.domain.templates import PLACEHOLDER_RE
+from wagate.domain.waits import Wait
 from wagate.domain.window import window_at
 from wagate.errors import ValidationError
 from wagate.runtime import Runtime
@@ -33,6 +34,7 @@ from wagate.store.repos import conversations as conversation_repo
 from wagate.store.repos import policy as policy_repo
 from wagate.store.repos import templates as template_repo
 from wagate.store.repos import users as user_repo
+from wagate.store.repos.claims import message_wait
 from wagate.store.repos.users import User
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
@@ -162,7 +164,23 @@ async def _thread_context(request: Request, rt: Runtime, user: User, conversatio
     row = await service.get_conversation(rt, user.tenant, conversation_id)
     rows = await service.thread(rt, user.tenant, row)
     names = await rt.db.read(lambda c: user_repo.names_by_login(c, user.tenant.id))
-    return context(request, user, conversation=row, items=thread_items(rt, rows), names=names)
+    return context(
+        request, user, conversation=row, items=thread_items(rt, rows), names=names, waits=await _waits(rt, rows)
+    )
+
+
+async def _waits(rt: Runtime, rows: list[Any]) -> dict[int, Wait]:
+    """Why each queued outbound message of the thread waits (the pacing rule and until when)."""
+    queued = [r for r in rows if r.direction == "out" and r.status == "queued" and r.channel_id is not None]
+    if not queued:
+        return {}
+    now = rt.clock.now()
+
+    def job(conn: Connection) -> dict[int, Wait]:
+        found = {r.id: message_wait(conn, r, now) for r in queued}
+        return {key: wait for key, wait in found.items() if wait is not None}
+
+    return await rt.db.read(job)
 
 
 @router.get("/dashboard/conversations/{conversation_id}")
