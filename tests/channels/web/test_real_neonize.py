@@ -82,3 +82,23 @@ async def test_on_postgresql_the_device_store_is_the_gateways_database(pg_db_url
     finally:
         await conn.close()
     assert "whatsmeow_device" in tables
+
+
+async def test_a_device_missing_from_whatsmeows_store_is_not_resumed(web_both: object) -> None:
+    """Resuming a device the store lost would crash whatsmeow; the keeper looks first."""
+    from tests.channels.web.conftest import WebGateway
+
+    assert isinstance(web_both, WebGateway)
+    web = web_both
+    channel_id = await web.create()
+    row = (await web.rt.channels_of(1, fresh=True))["wa"]
+    sessions = web.rt.extras["web_sessions"]
+    assert await sessions.device_stored(row, "79001110000:7@s.whatsapp.net") is False
+    if not web.rt.db.is_postgres:
+        import sqlite3
+
+        path = sqlite_store(web.rt.settings.data_dir, channel_id)
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE whatsmeow_device (jid TEXT PRIMARY KEY)")
+            db.execute("INSERT INTO whatsmeow_device VALUES ('79001110000:7@s.whatsapp.net')")
+        assert await sessions.device_stored(row, "79001110000:7@s.whatsapp.net") is True

@@ -166,3 +166,11 @@ async def test_the_wamm_door_sees_a_linked_number_as_authorized_until_it_logs_ou
     session.emit(library.proto("pb.LoggedOut")(OnConnect=False, Reason=2))
     await web.state(want="logged_out")
     assert await channel_authorized(web.rt, row) == "channel_not_connected"
+
+
+async def test_a_linked_device_lost_from_the_store_asks_to_pair_again(web: WebGateway) -> None:
+    web.rt.extras["web_sessions"].check_store = True  # the fake keeps no whatsmeow store
+    await web.linked()
+    assert (await web.client.post("/v1/channels/wa/session/restart")).status_code == 200
+    state = await web.state(want="logged_out")
+    assert "gone from the device store" in state["error"]

@@ -27,7 +27,7 @@ def web_plugin(
             chosen = factory
         app.include_router(router)
         app.include_router(dashboard.router)
-        sessions = WebSessions(rt, chosen, **options)  # type: ignore[arg-type]
+        sessions = WebSessions(rt, chosen, check_store=factory is None, **options)  # type: ignore[arg-type]
         rt.extras["web_sessions"] = sessions
         await sessions.start()
         return sessions.stop

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -77,6 +77,7 @@ class Supervisor:
         owner: str,
         fence: int,
         on_lost: Callable[[int], None],
+        device_stored: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.rt = rt
         self.channel = channel
@@ -85,6 +86,7 @@ class Supervisor:
         self.owner = owner
         self.fence = fence
         self.on_lost = on_lost
+        self.device_stored = device_stored
         self.state = "connecting"
         self.jid: str | None = None
         self.session: WebSession | None = None
@@ -168,6 +170,9 @@ class Supervisor:
             await self._wait_halt(self._halt)
             return
         await self.report(state="connecting")
+        if self.jid and self.device_stored is not None and not await self.device_stored(self.jid):
+            await self._logged_out("the linked device's keys are gone from the device store; pair again")
+            return
         try:
             session = self.factory(self.spec(self.jid))
         except LibraryUnavailable as exc:
