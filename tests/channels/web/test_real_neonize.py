@@ -18,6 +18,9 @@ from tests.conftest import make_settings, running_app
 from wagate.channels.web import neonize_session, web_plugin
 from wagate.channels.web.session import SessionError, SessionSpec, sqlite_store
 
+#: These load the Go library and let whatsmeow dial: seconds each on a busy machine.
+pytestmark = pytest.mark.slow
+
 
 class NoPreflight(neonize_session.NeonizeSession):
     """Skips the reachability check, so whatsmeow itself dials (and fails)."""
