@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from wagate.api.v1.automations import automations_plugin
+from wagate.api.v1.recurring import recurring_plugin
 from wagate.app import Plugin, create_app
 from wagate.channels.cloud import cloud_factory, prepare_cloud_settings
 from wagate.channels.cloud.plugin import cloud_plugin
@@ -21,6 +21,7 @@ from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.channels.web import prepare_web_settings, web_factory, web_plugin
 from wagate.clock import Clock
 from wagate.config import Settings
+from wagate.dashboard.automations import automations_plugin
 from wagate.dashboard.plugin import dashboard_plugin
 from wagate.dispatch.campaigns import campaigns_plugin
 from wagate.gcfreeze import freeze_startup_objects
@@ -46,6 +47,7 @@ def node_plugins(settings: Settings) -> list[Plugin]:
         dashboard_plugin,
         automations_plugin,  # after the dashboard: the bot answers within its conversations
         campaigns_plugin(),
+        recurring_plugin(),
     ]
     if settings.sandbox:
         from wagate.sandbox.plugin import sandbox_plugin

@@ -1,7 +1,7 @@
 """web_sessions and web_lids: the web channel's session lease and state, and its LID map
 
-Revision ID: 0013_web_sessions
-Revises: 0012_automations
+Revision ID: 0015_web_sessions
+Revises: 0014_recurring
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import wagate.store.types
 
-revision = "0013_web_sessions"
-down_revision = "0012_automations"
+revision = "0015_web_sessions"
+down_revision = "0014_recurring"
 branch_labels = None
 depends_on = None
 
