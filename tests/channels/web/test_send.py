@@ -171,3 +171,13 @@ async def test_phone_check_asks_whatsapp_once_and_caches(web: WebGateway) -> Non
     again = await web.client.get("/v1/phones/79005550101", params={"channel": "wa"})
     assert first.json()["whatsapp"] == again.json()["whatsapp"] == "exists"
     assert [c for c in session.calls if c[0] == "is_on_whatsapp"] == [("is_on_whatsapp", ["79005550101"])]
+
+
+async def test_pacing_can_ask_for_typing_before_a_send(web: WebGateway) -> None:
+    session = await web.linked()
+    response = await web.client.patch("/v1/channels/wa", json={"pacing": {"typing_s": 0.05}})
+    assert response.status_code == 200, response.text
+    message = await send(web, text="typed like a human")
+    assert message["status"] == "sent"
+    names = [name for name, _ in session.calls]
+    assert names[-2:] == ["typing", "send"]
