@@ -309,7 +309,9 @@ def decide(candidate: Candidate, facts: Facts, tenant: TenantPolicy, now: dateti
             warnings.append(problem)
 
     key = content_key(candidate.type, payload)
-    if policy.duplicate_window_s > 0:
+    # The duplicate guard catches a CRM sending twice; a bot answering the same question twice
+    # (the menu again, the same FAQ answer) is a conversation, not a duplicate.
+    if policy.duplicate_window_s > 0 and candidate.origin != "automation":
         since = now - timedelta(seconds=policy.duplicate_window_s)
         if any(k == key and at > since for k, at in facts.recent.get(candidate.phone, ())):
             return _refuse(
