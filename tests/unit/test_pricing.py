@@ -84,3 +84,11 @@ def test_a_bad_rate_card_names_its_field(body: dict[str, object], field: str) ->
     with pytest.raises(ValidationError) as caught:
         parse_card(body)
     assert caught.value.field == field
+
+
+def test_the_channels_nobody_bills_per_message_are_named() -> None:
+    from wagate.domain.pricing import NOT_BILLED, UNBILLED_KINDS
+
+    assert {"device", "web"} <= UNBILLED_KINDS
+    assert "cloud" not in UNBILLED_KINDS
+    assert NOT_BILLED["billable"] is False and NOT_BILLED["type"] == "not_billed"

@@ -130,10 +130,12 @@ async def _load(rt: Runtime, user: User, conversation_id: int) -> dict[str, Any]
 
     def job(conn: Connection) -> dict[str, Any]:
         last_inbound = policy_repo.last_inbound_one(conn, tenant_id, row.channel_id, row.phone)
+        # A cloud channel sends only the templates Meta approved on it; other channels take tenant-wide ones too.
+        usable = (row.channel_name,) if channel is not None and channel.kind == "cloud" else ("", row.channel_name)
         templates = [
             t
             for t in template_repo.list_templates(conn, tenant_id, status="approved", limit=500)
-            if t.channel in ("", row.channel_name)
+            if t.channel in usable
         ]
         return {
             "contact": contact_repo.get_contact(conn, tenant_id, row.phone),

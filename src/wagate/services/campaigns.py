@@ -147,7 +147,7 @@ async def stats(rt: Runtime, campaign: Any) -> dict[str, Any]:
     reply_until = campaign.finished_at + domain.REPLY_WINDOW if campaign.finished_at else None
     rows = await rt.db.read(lambda c: repo.stats_rows(c, campaign, reply_until))
     result = build_stats(rows)
-    result["cost"] = await pricing_service.campaign_cost(rt, campaign.id)
+    result["cost"] = await pricing_service.campaign_cost(rt, campaign.id, campaign.channel_id)
     if large:
         if len(cache) > 1000:
             cache.clear()

@@ -14,6 +14,7 @@ from wagate.domain.pricing import UNBILLED_KINDS, RateCard, estimate, parse_card
 from wagate.errors import NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.services.analytics import get_settings, period
+from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import pricing as repo
 from wagate.store.repos.tenants import Tenant
 
@@ -36,8 +37,13 @@ async def put_card(rt: Runtime, tenant: Tenant, body: Any) -> RateCard:
     return await rt.db.write(lambda c: repo.put_card(c, tenant.id, card, now))
 
 
-async def campaign_cost(rt: Runtime, campaign_id: int) -> dict[str, Any] | None:
-    """The known cost of a campaign's messages (one currency: the card's when the costs were taken)."""
+async def campaign_cost(rt: Runtime, campaign_id: int, channel_id: int | None = None) -> dict[str, Any] | None:
+    """The known cost of a campaign's messages (one currency: the card's when the costs were taken);
+    on a channel nobody bills per message (device, web) it says so: 0, ``billed: false``."""
+    if channel_id is not None:
+        channel = await rt.db.read(lambda c: channel_repo.get_channel_by_id(c, channel_id))
+        if channel is not None and channel.kind in UNBILLED_KINDS:
+            return {"amount": 0.0, "currency": None, "messages": 0, "billed": False}
     rows = await rt.db.read(lambda c: repo.campaign_cost(c, campaign_id))
     if not rows:
         return None

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.channels.cloud.live import Live, live_gateway, sandbox_plugins
+from tests.channels.cloud.live import Live, cloud_registry, live_gateway, sandbox_plugins
 from tests.channels.cloud.test_sandbox_gateway import RELAXED, gateway_settings
 from tests.conftest import make_settings, running_app
 from wagate.dispatch.campaigns import campaigns_plugin
+from wagate.services import pricing as pricing_service
+from wagate.store.repos import channels as channel_repo
 
 CARD = {
     "currency": "RUB",
@@ -124,3 +126,20 @@ async def test_a_campaign_shows_its_estimate_in_the_dry_run_and_its_cost_in_its_
         assert time.monotonic() < deadline, await stats()
         await asyncio.sleep(0.1)
     assert (await stats())["cost"] == {"amount": 2.2, "currency": "RUB", "messages": 2}
+
+
+async def test_a_device_channel_s_messages_and_campaign_say_they_are_not_billed(db_url: str, tmp_path: Path) -> None:
+    async with running_app(make_settings(db_url, tmp_path, dispatcher=False), registry=cloud_registry()) as (
+        _app,
+        rt,
+        client,
+    ):
+        assert (await client.post("/v1/channels", json={"name": "phone", "kind": "device"})).status_code == 201
+        accepted = await client.post("/v1/messages", json={"channel": "phone", "to": "79001234567", "text": "hi"})
+        message = (await client.get(f"/v1/messages/{accepted.json()['id']}")).json()
+        assert message["pricing"]["type"] == "not_billed"
+        assert message["cost"] == {"amount": 0.0, "currency": None}
+        rows = await rt.db.read(channel_repo.list_channels)
+        channel = next(r for r in rows if r.name == "phone")
+        cost = await pricing_service.campaign_cost(rt, 0, channel.id)
+        assert cost == {"amount": 0.0, "currency": None, "messages": 0, "billed": False}

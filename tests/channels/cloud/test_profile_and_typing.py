@@ -53,3 +53,13 @@ async def test_read_with_typing_shows_the_typing_indicator(live: Live) -> None: 
     assert plain.json()["typing"] is False
     bad = await live.client.post(f"/v1/messages/{inbound['id']}/read", json={"typing": "yes"})
     assert bad.status_code == 422
+
+
+async def test_a_read_body_that_is_not_json_is_refused_as_malformed(live: Live) -> None:  # noqa: F811
+    await live.client.post("/sandbox/inject", json={"from": "79001234567", "text": "hi"})
+    inbound = (await live.client.get("/v1/messages", params={"direction": "in"})).json()["data"][0]
+    response = await live.client.post(
+        f"/v1/messages/{inbound['id']}/read", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"

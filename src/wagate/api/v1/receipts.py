@@ -21,7 +21,10 @@ router = APIRouter(prefix="/v1/messages", tags=["messages"])
 @router.post("/{message_id}/read", summary='Mark an inbound message read; {"typing": true} also shows typing…')
 async def mark_read(message_id: int, principal: PrincipalDep, rt: RuntimeDep, request: Request) -> dict[str, Any]:
     raw = await request.body()
-    body = orjson.loads(raw) if raw.strip() else {}
+    try:
+        body = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError("the body is not valid JSON", field="body", code="malformed_json") from exc
     if not isinstance(body, dict) or set(body) - {"typing"} or not isinstance(body.get("typing", False), bool):
         raise ValidationError('the body is empty or {"typing": true|false}', field="typing")
     typing = bool(body.get("typing", False))
