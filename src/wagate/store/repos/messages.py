@@ -50,6 +50,7 @@ def outbound_row(
         "callback_data": message.callback_data,
         "operator": message.operator,
         "origin": message.origin,
+        "sent_to": message.sent_to or message.phone,
         "campaign_id": campaign_id,
         "attempts": 0,
         "due_at": now,
@@ -509,3 +510,102 @@ def queue_depth(conn: Connection) -> list[tuple[str, str, int]]:
         .group_by(channels.c.name, messages.c.status)
     )
     return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def echo_row(
+    *,
+    tenant_id: int,
+    channel_id: int,
+    phone: str,
+    type: str,
+    payload: dict[str, Any],
+    provider_id: str,
+    operator: str,
+    at: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of a message typed on the linked phone (coexistence echo, web ``origin: phone``):
+    outbound, already ``sent``, never claimed by the dispatcher."""
+    return {
+        "tenant_id": tenant_id,
+        "channel_id": channel_id,
+        "direction": Direction.OUT.value,
+        "phone": phone,
+        "type": type,
+        "payload": payload,
+        "status": Status.SENT.value,
+        "provider_id": provider_id,
+        "operator": operator,
+        "origin": "phone",
+        "sent_to": phone,
+        "attempts": 0,
+        "due_at": at,
+        "created_at": at,
+        "updated_at": now,
+    }
+
+
+def insert_recorded_outbound(conn: Connection, values: dict[str, Any], channel_name: str, reason: str) -> int:
+    """Store an outbound message that was sent outside wagate, with its history row and its
+    ``message.status`` event (so a CRM sees the reply typed on the phone)."""
+    message_id = int(conn.execute(messages.insert().values(**values).returning(messages.c.id)).scalar_one())
+    conn.execute(
+        message_status_history.insert().values(
+            message_id=message_id, status=values["status"], applied=True, at=values["updated_at"], reason=reason
+        )
+    )
+    full = conn.execute(sa.select(messages).where(messages.c.id == message_id)).one()
+    append_event(
+        conn,
+        tenant_id=values["tenant_id"],
+        type="message.status",
+        message_id=message_id,
+        now=values["updated_at"],
+        payload=status_event_payload(full, channel_name, None, reason),
+    )
+    return message_id
+
+
+def insert_history(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    channel_id: int,
+    phone: str,
+    direction: str,
+    type: str,
+    payload: dict[str, Any],
+    provider_id: str,
+    at: datetime,
+    now: datetime,
+) -> int:
+    """A past message imported from the Business app (``origin: history``): no event, no hooks."""
+    status = Status.RECEIVED.value if direction == Direction.IN.value else Status.SENT.value
+    message_id = int(
+        conn.execute(
+            messages.insert()
+            .values(
+                tenant_id=tenant_id,
+                channel_id=channel_id,
+                direction=direction,
+                phone=phone,
+                type=type,
+                payload=payload,
+                status=status,
+                provider_id=provider_id,
+                origin="history",
+                sent_to=phone if direction == Direction.OUT.value else None,
+                attempts=0,
+                due_at=at,
+                created_at=at,
+                updated_at=now,
+            )
+            .returning(messages.c.id)
+        ).scalar_one()
+    )
+    conn.execute(
+        message_status_history.insert().values(
+            message_id=message_id, status=status, applied=True, at=now, reason="imported from the Business app"
+        )
+    )
+    return message_id
