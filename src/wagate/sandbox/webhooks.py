@@ -24,6 +24,8 @@ from wagate.sandbox.config import SimulatorConfig
 log = logging.getLogger("wagate.sandbox")
 
 LOG_SIZE = 500
+#: Webhook fields whose value starts with ``messaging_product`` and the number's ``metadata``.
+METADATA_FIELDS = frozenset({"messages", "smb_message_echoes", "history", "smb_app_state_sync", "user_id_update"})
 
 
 def signature(body: bytes, app_secret: str) -> str:
@@ -32,7 +34,7 @@ def signature(body: bytes, app_secret: str) -> str:
 
 def envelope(config: SimulatorConfig, value: dict[str, Any], field: str = "messages") -> dict[str, Any]:
     """``{"object": "whatsapp_business_account", "entry": [{"id": WABA, "changes": [{"value", "field"}]}]}``."""
-    if field == "messages":
+    if field in METADATA_FIELDS:
         value = {
             "messaging_product": "whatsapp",
             "metadata": {

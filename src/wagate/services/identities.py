@@ -131,15 +131,19 @@ def observe(conn: Connection, tenant_id: int, ids: Identities, now: datetime, so
         )
         return key
     primary = next(found[k] for k in ("user_id", "phone", "lid", "parent_user_id") if k in found)
+    conflicted = False
     for row in {r.id: r for r in found.values()}.values():
         if row.id == primary.id:
             continue
         merged = merge_contacts(conn, tenant_id, primary, row, ids, now, source)
         if merged is None:
+            conflicted = True
             continue
         primary = merged
     primary_phone = primary.phone if is_phone_key(primary.phone) else None
     if ids.phone and primary_phone and ids.phone != primary_phone:
+        if conflicted:  # already recorded, once per event
+            return str(primary.phone)
         _conflict(
             conn,
             tenant_id,
