@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from wagate.domain.identities import Identities, is_lid, is_phone_key
 from wagate.runtime import Runtime
+from wagate.store.automation_tables import automation_states, callback_requests
 from wagate.store.campaign_tables import campaign_recipients, campaigns
 from wagate.store.dashboard_tables import conversation_notes, conversations
 from wagate.store.dispatch_tables import channel_sends
@@ -226,7 +227,7 @@ def rekey(conn: Connection, tenant_id: int, old: str, new: str) -> None:
     if old == new:
         return
     conn.execute(messages.update().where(messages.c.tenant_id == tenant_id, messages.c.phone == old).values(phone=new))
-    for table in (consent_events, policy_refusals):
+    for table in (consent_events, policy_refusals, callback_requests):
         conn.execute(table.update().where(table.c.tenant_id == tenant_id, table.c.phone == old).values(phone=new))
     conn.execute(
         channel_sends.update()
@@ -298,11 +299,17 @@ def _rekey_conversations(conn: Connection, tenant_id: int, old: str, new: str) -
         if keep is None:
             conn.execute(conversations.update().where(c.id == gone.id).values(phone=new))
             continue
-        conn.execute(
-            conversation_notes.update()
-            .where(conversation_notes.c.conversation_id == gone.id)
-            .values(conversation_id=keep.id)
-        )
+        for table in (conversation_notes, callback_requests):
+            conn.execute(table.update().where(table.c.conversation_id == gone.id).values(conversation_id=keep.id))
+        has_state = conn.execute(
+            sa.select(automation_states.c.conversation_id).where(automation_states.c.conversation_id == keep.id)
+        ).first()
+        if has_state is None:
+            conn.execute(
+                automation_states.update()
+                .where(automation_states.c.conversation_id == gone.id)
+                .values(conversation_id=keep.id)
+            )
         latest = keep if keep.last_message_at >= gone.last_message_at else gone
         waiting = [r.awaiting_since for r in (keep, gone) if r.awaiting_since is not None]
         states = {keep.state, gone.state}

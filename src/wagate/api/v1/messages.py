@@ -191,7 +191,13 @@ def _drafts_and_renderer(
 async def get_message(message_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row, history = await service.get_message(rt, principal.tenant, message_id)
     contact = await rt.db.read(lambda c: identities.contact_of(c, principal.tenant.id, row.phone))
-    return message_json(row, history, contact)
+    body = message_json(row, history, contact)
+    if row.direction == "out":
+        wait = await service.why_waiting(rt, row)
+        body["waiting"] = (
+            {"reason": wait.reason, "message": wait.message, "until": iso(wait.until)} if wait is not None else None
+        )
+    return body
 
 
 @router.get("", summary="Message history, newest first, with cursor paging")

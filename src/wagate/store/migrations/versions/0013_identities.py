@@ -1,10 +1,11 @@
 """identities: BSUID, parent BSUID, username and LID on contacts; person keys up to 140 characters
 
-Revision ID: 0011_identities
-Revises: 0010_deployment
+Revision ID: 0013_identities
+Revises: 0012_automations
 
 Every column that holds a person key (``phone`` in messages, contacts, conversations,
-consents, consent events, refusals, tier reach, channel sends and campaign recipients) widens
+consents, consent events, refusals, tier reach, channel sends, campaign recipients and
+callback requests) widens
 to 140 characters so it can hold a BSUID. No row is rewritten: existing keys are phone
 numbers and stay what they are.
 
@@ -25,8 +26,8 @@ from alembic import op
 
 import wagate.store.types
 
-revision = "0011_identities"
-down_revision = "0010_deployment"
+revision = "0013_identities"
+down_revision = "0012_automations"
 branch_labels = None
 depends_on = None
 
@@ -41,6 +42,7 @@ WIDENED = (
     ("tier_reach", 16, False),
     ("channel_sends", 16, False),
     ("campaign_recipients", 32, False),
+    ("callback_requests", 16, False),
 )
 
 
