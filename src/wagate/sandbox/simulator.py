@@ -187,6 +187,8 @@ class Simulator:
             contact["wa_id"] = to
         if user is not None:
             contact["user_id"] = user.user_id
+        if self.config.answer_delay_seconds > 0:  # accepted; the answer is late ("slow answer" mode)
+            await asyncio.sleep(self.config.answer_delay_seconds)
         return {
             "messaging_product": "whatsapp",
             "contacts": [contact],
