@@ -20,9 +20,10 @@ from wagate.domain.identities import Identities
 from wagate.services import identities
 from wagate.store.database import make_sqlite_engine
 from wagate.store.migrate import migrate
+from wagate.webhooks.plugin import webhooks_plugin
 
-#: The cloud channel, the simulator and the dashboard (conversations, analytics).
-PLUGINS = [*sandbox_plugins(), dashboard_plugin]
+#: The cloud channel, the simulator, the dashboard (conversations, analytics) and the events feed.
+PLUGINS = [*sandbox_plugins(), dashboard_plugin, webhooks_plugin]
 PHONE = "79001234567"
 OTHER = "79007654321"
 HIDDEN = "79001239999"
@@ -71,6 +72,9 @@ async def test_a_person_without_a_phone_is_stored_shown_and_answered_by_bsuid(db
         }
         [card] = await contacts(live)
         assert card["phone"] is None and card["identities"]["user_id"] == META_BSUID
+        feed = (await live.client.get("/v1/events", params={"types": "message.received"})).json()["data"]
+        [event] = [e["data"] for e in feed]
+        assert (event["phone"], event["person"], event["identities"]["user_id"]) == (None, META_BSUID, META_BSUID)
         assert (await live.client.get(f"/v1/contacts/{META_BSUID}")).status_code == 200
 
         accepted = await live.send({"to": META_BSUID, "text": "Hello, Bob"})

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from wagate.domain.identities import identities_of_key, phone_of
 from wagate.domain.messages import INBOUND_ORIGIN, Direction, OutboundMessage
 from wagate.domain.statuses import Status, Verdict, decide
 from wagate.store.repos.events import append_event
@@ -61,13 +62,19 @@ def outbound_row(
 
 
 def status_event_payload(row: Any, channel_name: str, old: Status | None, reason: str | None) -> dict[str, Any]:
-    """The body of a ``message.status`` / ``message.received`` event (the native webhook format)."""
+    """The body of a ``message.status`` / ``message.received`` event (the native webhook format).
+
+    ``phone`` is ``null`` for someone WhatsApp knows only by BSUID or LID; ``person`` is always
+    the person key (what ``GET /v1/messages?phone=`` and the conversation are keyed on).
+    """
     error = {"code": row.error_code, "message": row.error_message} if row.error_code else None
     event: dict[str, Any] = {
         "message_id": row.id,
         "direction": row.direction,
         "channel": channel_name,
-        "phone": row.phone,
+        "phone": phone_of(row.phone),
+        "person": row.phone,
+        "identities": identities_of_key(row.phone).as_json(),
         "status": row.status,
         "previous_status": old.value if old else None,
         "reason": reason,
@@ -143,7 +150,9 @@ def queued_event_payload(mid: int, values: dict[str, Any], channel: str, reason:
         "message_id": mid,
         "direction": values["direction"],
         "channel": channel,
-        "phone": values["phone"],
+        "phone": phone_of(values["phone"]),
+        "person": values["phone"],
+        "identities": identities_of_key(values["phone"]).as_json(),
         "status": values["status"],
         "previous_status": None,
         "reason": reason,
