@@ -124,15 +124,24 @@ async def test_an_id_change_keeps_one_person_and_their_history(db_url: str, tmp_
 async def test_a_phone_learned_later_merges_the_bsuid_history_into_it(db_url: str, tmp_path: Path) -> None:
     async with live_gateway(gateway_settings(db_url, tmp_path), plugins=PLUGINS) as live:
         await inject(live, {"user_id": META_BSUID, "text": "hidden"})
+        await inject(live, {"user_id": META_BSUID, "text": "STOP"})  # an opt-out before the phone is known
+        consent = await live.client.get(f"/v1/consents/{META_BSUID}")
+        assert consent.status_code == 200 and consent.json()["status"] == "revoked", consent.text
         # The user stops hiding their number: the next webhook carries phone and BSUID together.
         user = live.sim.users.for_user_id(META_BSUID)
         assert user is not None
         user.phone = OTHER
         live.sim.users.by_phone[OTHER] = user
         await inject(live, {"from": OTHER, "text": "visible"})
-        history = await messages(live, phone=OTHER)
-        assert [(m["text"], m["phone"]) for m in history] == [("visible", OTHER), ("hidden", OTHER)]
-        assert [m["text"] for m in await messages(live, phone=META_BSUID)] == ["visible", "hidden"]
+        inbound = await messages(live, phone=OTHER, direction="in")
+        assert [(m["text"], m["phone"]) for m in inbound] == [("visible", OTHER), ("STOP", OTHER), ("hidden", OTHER)]
+        assert [m["text"] for m in await messages(live, phone=META_BSUID, direction="in")] == [
+            "visible",
+            "STOP",
+            "hidden",
+        ]
+        # The opt-out follows the person to their phone.
+        assert (await live.client.get(f"/v1/consents/{OTHER}")).json()["status"] == "revoked"
         [card] = await contacts(live)
         assert (card["phone"], card["identities"]["user_id"]) == (OTHER, META_BSUID)
         assert len(await conversations(live)) == 1
