@@ -71,3 +71,11 @@ def test_coexistence_caps_the_default_pacing_at_20_per_second_unless_asked() -> 
     assert merge_pacing("cloud", None, None, coexistence=True)["per_second"] == COEXISTENCE_PER_SECOND == 20
     assert merge_pacing("cloud", {"per_second": 80.0}, None, coexistence=True)["per_second"] == 20
     assert merge_pacing("cloud", None, {"per_second": 50}, coexistence=True)["per_second"] == 50
+
+
+def test_the_dashboard_puts_a_plus_only_before_a_phone() -> None:
+    from wagate.dashboard.render import person
+
+    assert person("79001234567") == "+79001234567"
+    assert person(BSUID) == BSUID
+    assert person("1234567890@lid") == "1234567890@lid"
