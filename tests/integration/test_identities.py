@@ -271,6 +271,13 @@ async def test_coexistence_echoes_history_and_contacts(db_url: str, tmp_path: Pa
         card = (await live.client.get("/v1/contacts/79005550022")).json()
         assert card["name"] == "Мария Петрова"
 
+        # Replies typed in the app can count as a named operator instead of "phone".
+        patched = await live.client.patch("/v1/channels/sandbox", json={"settings": {"phone_operator": "anna"}})
+        assert patched.status_code == 200, patched.text
+        await live.client.post("/sandbox/echo", json={"to": PHONE, "text": "Анна на связи"})
+        latest = (await messages(live, direction="out", phone=PHONE))[0]
+        assert (latest["text"], latest["operator"], latest["origin"]) == ("Анна на связи", "anna", "phone")
+
 
 def test_the_identities_migration_keeps_every_row(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
