@@ -325,3 +325,32 @@ def test_the_identities_migration_keeps_every_row(tmp_path: Path) -> None:
         conn.execute(sa.text("UPDATE contacts SET phone = :k"), {"k": long_key})
         assert conn.execute(sa.text("SELECT phone FROM contacts")).scalar() == long_key
     engine.dispose()
+
+
+async def test_a_changed_number_takes_the_history_to_the_new_number(db_url: str, tmp_path: Path) -> None:
+    async with live_gateway(gateway_settings(db_url, tmp_path), plugins=PLUGINS) as live:
+        await inject(live, {"from": PHONE, "text": "before"})
+        old_id = live.sim.users.for_phone(PHONE).user_id
+        # Meta's user_changed_number system message (2026: with the previous and new BSUIDs).
+        change = {
+            "messages": [
+                {
+                    "from": PHONE,
+                    "id": "wamid.number-change",
+                    "timestamp": "1767268800",
+                    "type": "system",
+                    "system": {
+                        "body": f"User Oleg changed from {PHONE} to {OTHER}",
+                        "type": "user_changed_number",
+                        "wa_id": OTHER,
+                        "user_id": "RU.55555555555555555555",
+                        "previous_user_id": old_id,
+                    },
+                }
+            ]
+        }
+        await post_webhook(live, change, "messages")
+        assert [m["text"] for m in await messages(live, phone=OTHER)] == ["before"]
+        [card] = await contacts(live)
+        assert (card["phone"], card["identities"]["user_id"]) == (OTHER, "RU.55555555555555555555")
+        assert (await live.client.get("/v1/identity-conflicts")).json()["data"] == []

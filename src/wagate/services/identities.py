@@ -374,8 +374,39 @@ def change_user_id(
         conn.execute(contacts.update().where(contacts.c.id == survivor.id).values(phone=ids.user_id))
         key = ids.user_id
     elif ids.phone:
-        key = observe(conn, tenant_id, Identities(phone=ids.phone, user_id=ids.user_id), now, source) or key
+        key = change_phone(conn, tenant_id, old_phone=key, ids=ids, now=now, source=source)
     return key
+
+
+def change_phone(
+    conn: Connection, tenant_id: int, *, old_phone: str, ids: Identities, now: datetime, source: str
+) -> str:
+    """WhatsApp says the user now has ``ids.phone`` (``user_changed_number``): their records move
+    from ``old_phone`` to it. If the new number already belongs to another record, that is two
+    phones on one person: recorded as a conflict, nothing moves."""
+    assert ids.phone is not None
+    if old_phone == ids.phone:
+        return old_phone
+    card = contact_of(conn, tenant_id, old_phone)
+    taken = contact_of(conn, tenant_id, ids.phone)
+    if taken is not None or card is None:
+        if taken is not None and card is not None and taken.id != card.id:
+            _conflict(
+                conn,
+                tenant_id,
+                old_phone,
+                ids.phone,
+                ids,
+                f"the user of {old_phone} changed number to {ids.phone}, which another record already has",
+                source,
+                now,
+            )
+            return old_phone
+        return observe(conn, tenant_id, ids, now, source) or ids.phone
+    rekey(conn, tenant_id, old_phone, ids.phone)
+    values = {c: getattr(ids, c) for c in ("user_id", "parent_user_id") if getattr(ids, c)}
+    conn.execute(contacts.update().where(contacts.c.id == card.id).values(phone=ids.phone, updated_at=now, **values))
+    return ids.phone
 
 
 def record_lid(conn: Connection, tenant_id: int, lid: str, phone: str | None, now: datetime) -> str | None:

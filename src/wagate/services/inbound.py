@@ -150,10 +150,8 @@ async def record_identity_change(
     def job(conn: Connection) -> str | None:
         if previous_user_id is None and previous_phone and ids.phone and previous_phone != ids.phone:
             # A number change reported without the old BSUID: the old phone names the person.
-            old = identities.contact_of(conn, channel.tenant_id, previous_phone)
-            previous = old.user_id if old is not None else None
-            return identities.change_user_id(
-                conn, channel.tenant_id, previous=previous, ids=ids, now=now, source=source
+            return identities.change_phone(
+                conn, channel.tenant_id, old_phone=previous_phone, ids=ids, now=now, source=source
             )
         return identities.change_user_id(
             conn, channel.tenant_id, previous=previous_user_id, ids=ids, now=now, source=source
