@@ -22,6 +22,7 @@ from wagate.errors import ValidationError
 from wagate.runtime import Runtime
 from wagate.services import identities
 from wagate.store.repos import messages as message_repo
+from wagate.store.repos import pricing as pricing_repo
 from wagate.store.repos.channels import ChannelRow
 
 #: Hooks run inside the inbound message's transaction: ``hook(conn, rt, channel, message_id, phone, payload, now)``.
@@ -105,11 +106,14 @@ async def record_provider_status(
     error_message: str | None = None,
     reason: str | None = None,
     ids: Identities | None = None,
+    pricing: dict[str, Any] | None = None,
 ) -> bool:
     """Advance the message the provider knows as ``provider_id``. Returns False if no such message.
 
     Late or repeated updates are recorded and ignored by the state machine, never an error.
     ``ids`` (a status's recipient: phone, BSUID) are linked to the message's person.
+    ``pricing`` (the provider's, see ``domain.pricing``) is stored with its cost in the same
+    transaction, before the status, so the status event already carries it.
     """
     now = rt.clock.now()
 
@@ -126,6 +130,8 @@ async def record_provider_status(
                 lid=ids.lid,
             )
             identities.observe(conn, channel.tenant_id, known, now, source=f"{channel.kind} status")
+        if pricing is not None:
+            pricing_repo.record_pricing(conn, row.id, pricing)
         message_repo.apply_status(
             conn,
             row.id,

@@ -1,7 +1,7 @@
 """identities: BSUID, parent BSUID, username and LID on contacts; person keys up to 140 characters
 
-Revision ID: 0013_identities
-Revises: 0012_automations
+Revision ID: 0016_identities
+Revises: 0015_web_sessions
 
 Every column that holds a person key (``phone`` in messages, contacts, conversations,
 consents, consent events, refusals, tier reach, channel sends, campaign recipients and
@@ -26,8 +26,8 @@ from alembic import op
 
 import wagate.store.types
 
-revision = "0013_identities"
-down_revision = "0012_automations"
+revision = "0016_identities"
+down_revision = "0015_web_sessions"
 branch_labels = None
 depends_on = None
 
