@@ -13,11 +13,12 @@ import orjson
 import sqlalchemy as sa
 
 from tests.channels.cloud.live import Live, live_gateway, sandbox_plugins
-from tests.channels.cloud.test_sandbox_gateway import gateway_settings, sandbox_channel
+from tests.channels.cloud.test_sandbox_gateway import gateway_settings, sandbox_channel, sandbox_row
 from wagate.channels.cloud.webhook import sign
 from wagate.dashboard.plugin import dashboard_plugin
 from wagate.domain.identities import Identities
 from wagate.services import identities
+from wagate.services.inbound import record_inbound
 from wagate.store.database import make_sqlite_engine
 from wagate.store.migrate import migrate
 from wagate.webhooks.plugin import webhooks_plugin
@@ -354,3 +355,20 @@ async def test_a_changed_number_takes_the_history_to_the_new_number(db_url: str,
         [card] = await contacts(live)
         assert (card["phone"], card["identities"]["user_id"]) == (OTHER, "RU.55555555555555555555")
         assert (await live.client.get("/v1/identity-conflicts")).json()["data"] == []
+
+
+async def test_a_lid_linked_to_a_phone_brings_its_records_to_the_person(db_url: str, tmp_path: Path) -> None:
+    async with live_gateway(gateway_settings(db_url, tmp_path), plugins=PLUGINS) as live:
+        tenant_id = live.app.state.bootstrap.tenant.id
+        lid = "1234567890@lid"
+        assert await identities.link_lid(live.rt, tenant_id, lid, None) == lid
+        row = await sandbox_row(live)
+        stored = await record_inbound(
+            live.rt, row, identities=Identities(lid=lid), type="text", payload={"text": "via web"}, provider_id="w1"
+        )
+        assert stored.phone == lid
+        assert [m["phone"] for m in await messages(live, phone=lid)] == [None]
+        # The protocol tells the channel which phone the LID is: one person from now on.
+        assert await identities.link_lid(live.rt, tenant_id, lid, PHONE) == PHONE
+        [message] = await messages(live, phone=PHONE)
+        assert (message["text"], message["phone"], message["identities"]["lid"]) == ("via web", PHONE, lid)
