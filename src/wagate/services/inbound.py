@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from wagate.domain import storable
 from wagate.domain.identities import Identities, is_bsuid, phone_of
 from wagate.domain.statuses import Status
 from wagate.errors import ValidationError
@@ -58,7 +59,11 @@ async def record_inbound(
     With ``identities`` the sender is matched (or created) by the strongest identity they carry
     (``services.identities.observe``) in the same transaction, and the message is filed under
     that person's key; ``phone`` alone is the key as it is.
+
+    Characters no database can store are replaced by U+FFFD: the message is kept, never refused.
     """
+    payload = storable.scrub(payload)
+    provider_id = storable.scrub(provider_id)
     now = rt.clock.now()
     hooks = list(inbound_hooks(rt))
 
