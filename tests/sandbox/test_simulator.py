@@ -68,7 +68,9 @@ async def test_send_answers_with_contacts_and_a_wamid(sim: Sim) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["messaging_product"] == "whatsapp"
-    assert body["contacts"] == [{"input": "+7 900 123-45-67", "wa_id": "79001234567"}]
+    [contact] = body["contacts"]
+    assert (contact["input"], contact["wa_id"]) == ("+7 900 123-45-67", "79001234567")
+    assert contact["user_id"] == sim.sim.users.for_phone("79001234567").user_id  # 2026: the BSUID too
     assert body["messages"][0]["id"].startswith("wamid.")
 
 
@@ -311,10 +313,11 @@ async def test_inject_text_produces_an_inbound_message_webhook(sim: Sim) -> None
     assert response.status_code == 200
     wamid = response.json()["messages"][0]["id"]
     value = sim.recorder.received[0].body["entry"][0]["changes"][0]["value"]
-    assert value["contacts"] == [{"profile": {"name": "Oleg"}, "wa_id": "79001234567"}]
+    user_id = sim.sim.users.for_phone("79001234567").user_id
+    assert value["contacts"] == [{"profile": {"name": "Oleg"}, "wa_id": "79001234567", "user_id": user_id}]
     [message] = value["messages"]
     assert message["id"] == wamid
-    assert message["from"] == "79001234567"
+    assert (message["from"], message["from_user_id"]) == ("79001234567", user_id)
     assert message["type"] == "text"
     assert message["text"] == {"body": "hello"}
 

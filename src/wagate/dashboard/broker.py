@@ -56,7 +56,7 @@ def topics_of(event: dict[str, Any]) -> list[str]:
     or a queued reply that may move its conversation); the reply box when the client wrote
     (the 24-hour window reopened)."""
     payload = event.get("payload") or {}
-    channel, phone = payload.get("channel"), payload.get("phone")
+    channel, phone = payload.get("channel"), payload.get("person") or payload.get("phone")
     if not channel or not phone:
         return []
     topics = [f"thread:{channel}:{phone}"]

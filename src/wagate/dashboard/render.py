@@ -41,6 +41,16 @@ env = Environment(
 )
 
 
+def person(key: object) -> str:
+    """A person as the dashboard shows them: ``+79001234567``, or the BSUID/LID when WhatsApp
+    withholds the phone (never a ``+`` before something that is not a number)."""
+    text = str(key or "")
+    return f"+{text}" if text.isdigit() else text
+
+
+env.filters["person"] = person
+
+
 def tenant_zone(settings: dict[str, Any]) -> ZoneInfo:
     """Times are shown in the working hours' zone, else the tenant's policy zone, else UTC."""
     hours = (settings.get("analytics") or {}).get("working_hours") or {}

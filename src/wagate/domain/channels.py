@@ -22,6 +22,9 @@ DEFAULT_PACING: dict[str, dict[str, Any]] = {
     "device": {"per_second": 1.0, "min_interval_s": 5.0, "max_interval_s": 12.0, "daily_cap": None},
     "web": {"per_second": 1.0, "min_interval_s": 5.0, "max_interval_s": 12.0, "daily_cap": None},
 }
+#: A number in coexistence (the Business app on the phone stays connected) is limited by Meta
+#: to 20 messages/s.
+COEXISTENCE_PER_SECOND = 20.0
 #: Policy keys beyond the contract's two (docs/policy.md): ``duplicate_window_s`` (0 = off),
 #: ``messaging_limit`` (Cloud API tier: 250/2000/10000/100000, null = unlimited) and
 #: ``limit_group`` (channels sharing one tier count). The in-memory test kind has every rule
@@ -85,8 +88,13 @@ def _number(value: object, field: str, minimum: float = 0.0) -> float:
     return float(value)
 
 
-def merge_pacing(kind: str, current: dict[str, Any] | None, update: object) -> dict[str, Any]:
+def merge_pacing(
+    kind: str, current: dict[str, Any] | None, update: object, *, coexistence: bool = False
+) -> dict[str, Any]:
     """Defaults for the kind, overlaid by the stored pacing, overlaid by the update; validated.
+
+    A cloud channel in coexistence (``settings.coexistence``) never goes faster than Meta's
+    20 messages/s unless the update itself asks for another ``per_second``.
 
     Besides the four keys of the contract, the dispatcher's own keys (burst, recipient spacing,
     the anti-ban rules; see ``wagate.domain.pacing`` and docs/dispatcher.md) are filled with
@@ -101,6 +109,9 @@ def merge_pacing(kind: str, current: dict[str, Any] | None, update: object) -> d
         **(update or {}),
     }
     pacing["per_second"] = _number(pacing["per_second"], "pacing.per_second", 0.001)
+    asked = isinstance(update, dict) and "per_second" in update
+    if coexistence and not asked and pacing["per_second"] > COEXISTENCE_PER_SECOND:
+        pacing["per_second"] = COEXISTENCE_PER_SECOND
     pacing["min_interval_s"] = _number(pacing["min_interval_s"], "pacing.min_interval_s")
     pacing["max_interval_s"] = _number(pacing["max_interval_s"], "pacing.max_interval_s")
     if pacing["max_interval_s"] < pacing["min_interval_s"]:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from wagate.domain import storable
-from wagate.domain.phones import normalize_phone
+from wagate.domain.identities import parse_address
 from wagate.errors import ValidationError
 
 MAX_TEXT = 4096
@@ -78,7 +78,11 @@ class OutboundDraft:
 
 @dataclass(slots=True, frozen=True)
 class OutboundMessage:
-    """A validated message ready to be stored: ``phone`` is E.164 digits, ``payload`` is JSON-ready."""
+    """A validated message ready to be stored; ``payload`` is JSON-ready.
+
+    ``phone`` is the person key (E.164 digits, or a BSUID/LID for someone whose phone is not
+    known); ``sent_to`` is the identity the door addressed, kept as given.
+    """
 
     phone: str
     type: MessageType
@@ -90,6 +94,7 @@ class OutboundMessage:
     operator: str | None
     client_ref: str | None
     origin: str = "api"
+    sent_to: str | None = None
 
 
 def is_http_url(value: object) -> bool:
@@ -225,11 +230,7 @@ def validate_outbound(draft: OutboundDraft, default_region: str) -> OutboundMess
             "client_ref": draft.client_ref,
         }
     )
-    if draft.to is None or draft.to == "":
-        raise ValidationError("to is required", field="to", code="required")
-    if not isinstance(draft.to, str | int):
-        raise ValidationError("to must be a phone number", field="to")
-    phone = normalize_phone(str(draft.to), default_region, "to")
+    address = parse_address(draft.to, default_region, "to")
     try:
         mtype = MessageType(draft.type or "text")
     except ValueError as exc:
@@ -259,7 +260,8 @@ def validate_outbound(draft: OutboundDraft, default_region: str) -> OutboundMess
     if callback_url is not None and not is_http_url(callback_url):
         raise ValidationError("callback_url must be an http(s) URL", field="callback_url")
     return OutboundMessage(
-        phone=phone,
+        phone=address.key,
+        sent_to=address.key,
         type=mtype,
         channel=draft.channel,
         payload=payload,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from wagate.sandbox.simulator import MEDIA_TYPES, digits, new_wamid
+from wagate.sandbox.simulator import MEDIA_TYPES, new_wamid
 
 if TYPE_CHECKING:
     from wagate.sandbox.simulator import Simulator
@@ -30,13 +30,11 @@ SAMPLE_MIME = {
 }
 
 
-def build_inbound(sim: Simulator, request: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
-    """(wamid, ``messages[]`` item, profile name); ``ValueError(field)`` for a bad request."""
-    phone = digits(request.get("from"))
-    if phone is None:
-        raise ValueError("from")
-    wamid = new_wamid(phone)
-    message: dict[str, Any] = {"from": phone, "id": wamid, "timestamp": str(int(sim.now()))}
+def build_inbound(sim: Simulator, request: dict[str, Any], sender: str) -> tuple[str, dict[str, Any], str]:
+    """(wamid, ``messages[]`` item without its sender, profile name); ``ValueError(field)`` for a
+    bad request. ``sender`` (the user's phone or BSUID) seeds the wamid."""
+    wamid = new_wamid(sender)
+    message: dict[str, Any] = {"id": wamid, "timestamp": str(int(sim.now()))}
     if request.get("media") is not None:
         _media(sim, request["media"], message)
     elif request.get("location") is not None:
@@ -79,7 +77,7 @@ def build_inbound(sim: Simulator, request: dict[str, Any]) -> tuple[str, dict[st
         message["context"] = {"from": sim.config.display_phone_number, "id": context["message_id"]}
     elif message["type"] in ("button", "interactive"):
         # A button or list reply always answers a business message, and Meta says which one.
-        message["context"] = {"from": sim.config.display_phone_number, "id": _last_sent_to(sim, phone)}
+        message["context"] = {"from": sim.config.display_phone_number, "id": _last_sent_to(sim, sender)}
     return wamid, message, str(request.get("name") or "Sandbox Customer")
 
 

@@ -63,6 +63,8 @@ async def ensure_sandbox_channel(rt: Runtime, tenant_id: int, config: SimulatorC
             "app_secret": secrets.token_urlsafe(24),
             "verify_token": secrets.token_urlsafe(12),
             "contacts_check": True,
+            # The simulated number is also in the WhatsApp Business app: POST /sandbox/echo works.
+            "coexistence": True,
         },
         rt.secret_box,
     )
@@ -78,7 +80,7 @@ async def ensure_sandbox_channel(rt: Runtime, tenant_id: int, config: SimulatorC
                 name=CHANNEL_NAME,
                 kind="cloud",
                 settings=fresh_settings,
-                pacing=merge_pacing("cloud", None, None),
+                pacing=merge_pacing("cloud", None, None, coexistence=True),
                 policy=merge_policy("cloud", None, SANDBOX_POLICY),
                 is_default=first,
                 now=now,

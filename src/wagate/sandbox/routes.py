@@ -227,7 +227,42 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
     ``dependencies`` guard every control (the gateway asks for a token when it listens beyond loopback)."""
     router = APIRouter(prefix="/sandbox", tags=["sandbox"], dependencies=list(dependencies))
 
-    @router.post("/inject", summary='A customer writes in: {"from", "text"} (or media, location, contacts …)')
+    @router.post("/echo", summary='A manager types in the WhatsApp Business app (coexistence): {"to", "text"}')
+    async def echo(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        try:
+            wamid, webhook = sim.echo_message(body)
+        except ValueError as exc:
+            name = str(exc)
+            raise ValidationError(f"{name} is missing or invalid", field=name) from exc
+        delivery = await sim.webhooks.deliver(webhook, "echo")
+        return {
+            "messages": [{"id": wamid}],
+            "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code, "error": delivery.error},
+        }
+
+    @router.post(
+        "/user-id-change",
+        summary='A user\'s business-scoped id changes: {"from" | "user_id", "via": "system" | "user_id_update"}',
+    )
+    async def user_id_change(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        try:
+            webhook, previous, current = sim.user_id_change(body)
+        except ValueError as exc:
+            name = str(exc)
+            raise ValidationError(f"{name} is missing or invalid", field=name) from exc
+        delivery = await sim.webhooks.deliver(webhook, "user_id_change")
+        return {
+            "previous_user_id": previous,
+            "user_id": current,
+            "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code, "error": delivery.error},
+        }
+
+    @router.post(
+        "/inject",
+        summary='A customer writes in: {"from", "text"}, or {"user_id", "username", "text"} for a hidden phone',
+    )
     async def inject(request: Request) -> dict[str, Any]:
         body = await _object(request)
         try:

@@ -27,6 +27,7 @@ from wagate.clock import Clock, SystemClock
 from wagate.sandbox.config import SimulatorConfig
 from wagate.sandbox.errors import GraphApiError, unsupported
 from wagate.sandbox.templates import PLACEHOLDER, SimTemplate, default_templates
+from wagate.sandbox.users import BSUID_RE, USERNAME_RE, Directory, SimUser
 from wagate.sandbox.webhooks import Delivery, WebhookSender, envelope
 
 MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
@@ -80,6 +81,8 @@ class SentRecord:
     created: float
     errors: list[dict[str, Any]] = field(default_factory=list)
     pricing: dict[str, Any] | None = None
+    #: The recipient (``None`` for a number that is not on WhatsApp).
+    user: SimUser | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +117,7 @@ class Simulator:
         self.last_inbound: dict[str, float] = {}
         self._recent_sends: deque[float] = deque()
         self.webhooks = WebhookSender(lambda: self.config, transport=webhook_transport)
+        self.users = Directory(config.waba_id)
         self.profile: dict[str, Any] = {
             "about": "Hello from the wagate sandbox",
             "address": "",
@@ -176,20 +180,18 @@ class Simulator:
                 self.typing.append(message_id)
             self.read_marks.append(message_id)
             return {"success": True}
-        to = digits(body.get("to"))
-        if to is None:
-            raise GraphApiError(100, "The parameter to is required and must be a phone number.")
+        user, to = self._recipient(body)
         kind = body.get("type", "text")
         if kind not in SEND_TYPES:
             raise GraphApiError(131051, f"Message type {kind!r} is not supported.")
         self._validate(kind, body)
         self._throttle()
         failure: GraphApiError | None = None
-        if to.endswith("0000"):
+        if user is None:
             failure = GraphApiError(131026, "The recipient phone number is not a WhatsApp phone number.")
             if self.config.undeliverable == "sync":
                 raise failure
-        elif self.config.enforce_window and kind != "template" and not self._in_window(to):
+        elif self.config.enforce_window and kind != "template" and not self._in_window(user.user_id):
             failure = GraphApiError(
                 131047,
                 "Message failed to send because more than 24 hours have passed since the customer last "
@@ -203,23 +205,47 @@ class Simulator:
             body=body,
             status="accepted",
             created=self.now(),
-            pricing=self._pricing(to, kind, body),
+            pricing=self._pricing(user, kind, body),
+            user=user,
         )
         self._remember(record)
         self.webhooks.spawn(self._progress(record, failure))
+        contact: dict[str, Any] = {"input": str(body.get("recipient") or body.get("to"))}
+        if user is None or user.visible_phone:
+            contact["wa_id"] = to
+        if user is not None:
+            contact["user_id"] = user.user_id
         if self.config.answer_delay_seconds > 0:  # accepted; the answer is late ("slow answer" mode)
             await asyncio.sleep(self.config.answer_delay_seconds)
         return {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": str(body.get("to")), "wa_id": to}],
+            "contacts": [contact],
             "messages": [{"id": wamid, **({"message_status": "accepted"} if kind == "template" else {})}],
         }
 
-    def _pricing(self, to: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _recipient(self, body: dict[str, Any]) -> tuple[SimUser | None, str]:
+        """``to`` (a phone) or ``recipient`` (a BSUID) → (the user, the log's address).
+
+        The user is ``None`` for a number that is not on WhatsApp (ending in ``0000``).
+        """
+        recipient = body.get("recipient")
+        if recipient is not None:
+            user = self.users.for_user_id(str(recipient)) if isinstance(recipient, str) else None
+            if user is None:
+                raise GraphApiError(100, "The parameter recipient is not a valid business-scoped user id.")
+            return user, user.phone or user.user_id
+        to = digits(body.get("to"))
+        if to is None:
+            raise GraphApiError(100, "The parameter to is required and must be a phone number.")
+        if to.endswith("0000"):
+            return None, to
+        return self.users.for_phone(to), to
+
+    def _pricing(self, user: SimUser | None, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         """Meta's per-message pricing object for this send: a template is billed by its category,
         except a utility template inside the customer service window; a free-form message (only
         possible inside the window) is a free service message."""
-        in_window = self._in_window(to)
+        in_window = user is not None and self._in_window(user.user_id)
         if kind != "template":
             return {"billable": False, "pricing_model": "PMP", "category": "service", "type": "free_customer_service"}
         obj = body.get("template") or {}
@@ -231,8 +257,8 @@ class Simulator:
             return {"billable": False, "pricing_model": "PMP", "category": "utility", "type": "free_customer_service"}
         return {"billable": True, "pricing_model": "PMP", "category": category, "type": "regular"}
 
-    def _in_window(self, phone: str) -> bool:
-        last = self.last_inbound.get(phone)
+    def _in_window(self, user_id: str) -> bool:
+        last = self.last_inbound.get(user_id)
         return last is not None and self.now() - last < WINDOW_SECONDS
 
     def _remember(self, record: SentRecord) -> None:
@@ -322,17 +348,21 @@ class Simulator:
     def status_webhook(
         self, record: SentRecord, status: str, errors: list[dict[str, Any]] | None = None
     ) -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "id": record.id,
-            "status": status,
-            "timestamp": str(int(self.now())),
-            "recipient_id": record.to,
-        }
+        user = record.user
+        item: dict[str, Any] = {"id": record.id, "status": status, "timestamp": str(int(self.now()))}
+        if user is None or user.visible_phone:
+            item["recipient_id"] = record.to
+        if user is not None:
+            item["recipient_user_id"] = user.user_id
+            if user.parent_user_id:
+                item["recipient_parent_user_id"] = user.parent_user_id
         if errors:
             item["errors"] = errors
         elif record.pricing is not None:
             item["pricing"] = dict(record.pricing)
-        return envelope(self.config, {"statuses": [item]})
+        # 2026: statuses come with the recipient's contact, as inbound messages do.
+        contact = user.contact() if user is not None else {"wa_id": record.to}
+        return envelope(self.config, {"contacts": [contact], "statuses": [item]})
 
     # media ---------------------------------------------------------------------------
 
@@ -635,9 +665,111 @@ class Simulator:
         """``POST /sandbox/inject`` body → (wamid, webhook body, phone). Raises ``ValueError`` naming the field."""
         from wagate.sandbox.inject import build_inbound
 
-        wamid, message, name = build_inbound(self, request)
-        phone = message["from"]
-        value = {"contacts": [{"profile": {"name": name}, "wa_id": phone}], "messages": [message]}
-        self.last_inbound[phone] = self.now()
+        user = self.inbound_user(request)
+        wamid, message, name = build_inbound(self, request, user.phone or user.user_id)
+        message.pop("from", None)
+        if user.visible_phone:
+            message["from"] = user.visible_phone
+        message["from_user_id"] = user.user_id
+        message = {k: message[k] for k in ("from", "from_user_id") if k in message} | message
+        value = {"contacts": [user.contact(name)], "messages": [message]}
+        self.last_inbound[user.user_id] = self.now()
         self.inbound.append(message)
-        return wamid, envelope(self.config, value), phone
+        return wamid, envelope(self.config, value), user.phone or user.user_id
+
+    def inbound_user(self, request: dict[str, Any]) -> SimUser:
+        """Who writes in: ``from`` (a phone), or ``user_id`` alone (someone whose phone is hidden)."""
+        phone = digits(request.get("from")) if request.get("from") is not None else None
+        user_id = request.get("user_id")
+        username = request.get("username")
+        if username is not None and (not isinstance(username, str) or not USERNAME_RE.match(username)):
+            raise ValueError("username")
+        if phone is None and request.get("from") is not None:
+            raise ValueError("from")
+        if phone is not None:
+            user = self.users.for_phone(phone)
+            if user_id is not None and user_id != user.user_id:
+                raise ValueError("user_id")
+        elif user_id is not None:
+            if not isinstance(user_id, str) or not BSUID_RE.match(user_id):
+                raise ValueError("user_id")
+            found = self.users.for_user_id(user_id, create=True)
+            assert found is not None
+            user = found
+        else:
+            raise ValueError("from")
+        if username is not None:
+            user.username = username if username.startswith("@") else f"@{username}"
+        return user
+
+    # identity changes and coexistence ------------------------------------------------
+
+    def _user_of(self, request: dict[str, Any], key: str) -> SimUser:
+        value = request.get(key)
+        if isinstance(value, str) and BSUID_RE.match(value):
+            user = self.users.for_user_id(value)
+            if user is None:
+                raise ValueError(key)
+            return user
+        phone = digits(value)
+        if phone is None:
+            raise ValueError(key)
+        return self.users.for_phone(phone)
+
+    def user_id_change(self, request: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
+        """``POST /sandbox/user-id-change``: a user's BSUID changes; → (webhook, previous, new).
+
+        ``via`` ``system`` (default) reports it as Meta's ``user_changed_user_id`` system message,
+        ``user_id_update`` as that webhook field.
+        """
+        user = self._user_of(request, "user_id" if request.get("user_id") is not None else "from")
+        via = request.get("via", "system")
+        if via not in ("system", "user_id_update"):
+            raise ValueError("via")
+        previous = self.users.change_user_id(user)
+        if via == "user_id_update":
+            item: dict[str, Any] = {
+                "user_id": {"previous": previous, "current": user.user_id},
+                "timestamp": str(int(self.now())),
+            }
+            if user.visible_phone:
+                item = {"wa_id": user.visible_phone, **item}
+            return envelope(self.config, {"user_id_update": [item]}, "user_id_update"), previous, user.user_id
+        system: dict[str, Any] = {
+            "body": "User changed their business-scoped user ID",
+            "type": "user_changed_user_id",
+            "user_id": user.user_id,
+            "previous_user_id": previous,
+        }
+        if user.parent_user_id:
+            system["parent_user_id"] = user.parent_user_id
+        message: dict[str, Any] = {
+            "id": new_wamid(user.phone or previous),
+            "timestamp": str(int(self.now())),
+            "type": "system",
+            "system": system,
+        }
+        if user.visible_phone:
+            message = {"from": user.visible_phone, **message}
+        return envelope(self.config, {"messages": [message]}), previous, user.user_id
+
+    def echo_message(self, request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """``POST /sandbox/echo {"to", "text"}``: a manager types in the WhatsApp Business app
+        (coexistence); → (wamid, the ``smb_message_echoes`` webhook)."""
+        user = self._user_of(request, "to")
+        text = request.get("text")
+        if not isinstance(text, str) or not text:
+            raise ValueError("text")
+        wamid = new_wamid(user.phone or user.user_id)
+        echo: dict[str, Any] = {"from": self.config.display_phone_number}
+        if user.visible_phone:
+            echo["to"] = user.visible_phone
+        echo |= {
+            "to_user_id": user.user_id,
+            "id": wamid,
+            "timestamp": str(int(self.now())),
+            "type": "text",
+            "text": {"body": text},
+        }
+        value = {"contacts": [user.contact()], "message_echoes": [echo]}
+        return wamid, envelope(self.config, value, "smb_message_echoes")

@@ -24,6 +24,8 @@ from wagate.sandbox.config import SimulatorConfig
 log = logging.getLogger("wagate.sandbox")
 
 LOG_SIZE = 500
+#: Webhook fields whose value starts with ``messaging_product`` and the number's ``metadata``.
+METADATA_FIELDS = frozenset({"messages", "smb_message_echoes", "history", "smb_app_state_sync", "user_id_update"})
 
 
 def signature(body: bytes, app_secret: str) -> str:
@@ -37,7 +39,7 @@ def envelope(
 
     Account-level fields (templates, account updates) carry ``entry[].time`` as Meta sends it;
     ``messages`` changes do not."""
-    if field == "messages":
+    if field in METADATA_FIELDS:
         value = {
             "messaging_product": "whatsapp",
             "metadata": {
@@ -47,7 +49,7 @@ def envelope(
             **value,
         }
     entry: dict[str, Any] = {"id": config.waba_id}
-    if field != "messages":
+    if field not in METADATA_FIELDS:
         entry["time"] = int(at if at is not None else time.time())
     entry["changes"] = [{"value": value, "field": field}]
     return {"object": "whatsapp_business_account", "entry": [entry]}

@@ -21,7 +21,7 @@ async def create_channel(rt: Runtime, tenant: Tenant, body: dict[str, Any]) -> C
     if not isinstance(settings, dict):
         raise ValidationError("settings must be an object", field="settings")
     settings = rt.registry.prepare_settings(kind, settings, rt)
-    pacing = merge_pacing(kind, None, body.get("pacing"))
+    pacing = merge_pacing(kind, None, body.get("pacing"), coexistence=settings.get("coexistence") is True)
     policy = merge_policy(kind, None, body.get("policy"))
     is_default = bool(body.get("is_default", False))
     now = rt.clock.now()
@@ -64,8 +64,9 @@ async def update_channel(rt: Runtime, tenant: Tenant, name: str, body: dict[str,
         # A client echoing back a masked secret ("***") keeps the stored one.
         changes = {k: v for k, v in body["settings"].items() if v != MASK}
         values["settings"] = rt.registry.prepare_settings(current.kind, {**current.settings, **changes}, rt)
-    if "pacing" in body:
-        values["pacing"] = merge_pacing(current.kind, current.pacing, body["pacing"])
+    coexistence = values.get("settings", current.settings).get("coexistence") is True
+    if "pacing" in body or (coexistence and current.settings.get("coexistence") is not True):
+        values["pacing"] = merge_pacing(current.kind, current.pacing, body.get("pacing"), coexistence=coexistence)
     if "policy" in body:
         values["policy"] = merge_policy(current.kind, current.policy, body["policy"])
     if "is_default" in body:

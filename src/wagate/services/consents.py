@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from wagate.domain.consent import OptIn, validate_opt_in
+from wagate.domain.identities import parse_address
 from wagate.domain.phones import normalize_phone
 from wagate.errors import NotFoundError, ValidationError, WagateError
 from wagate.runtime import Runtime
+from wagate.services import identities
 from wagate.store.repos import consents as repo
 from wagate.store.repos.tenants import Tenant
 
@@ -76,18 +78,22 @@ async def record_opt_ins(rt: Runtime, tenant: Tenant, items: list[Any]) -> list[
 async def record_opt_out(
     rt: Runtime, tenant: Tenant, phone: str, *, via: str = "api", evidence: dict[str, Any] | None = None
 ) -> Any:
-    normalized = normalize_phone(phone, tenant.default_region, "phone")
+    address = parse_address(phone, tenant.default_region, "phone")
     now = rt.clock.now()
-    row, _changed = await rt.db.write(
-        lambda c: repo.opt_out(c, tenant.id, normalized, via=via, source="api", now=now, evidence=evidence)
-    )
-    return row
+
+    def job(conn: Connection) -> Any:
+        key = identities.key_for(conn, tenant.id, address.key)  # a BSUID opts its person out
+        row, _changed = repo.opt_out(conn, tenant.id, key, via=via, source="api", now=now, evidence=evidence)
+        return row
+
+    return await rt.db.write(job)
 
 
 async def get_consent(rt: Runtime, tenant: Tenant, phone: str) -> tuple[Any, list[Any]]:
-    normalized = normalize_phone(phone, tenant.default_region, "phone")
+    address = parse_address(phone, tenant.default_region, "phone")
 
     def job(conn: Connection) -> tuple[Any, list[Any]]:
+        normalized = identities.key_for(conn, tenant.id, address.key)
         row = repo.get_consent(conn, tenant.id, normalized)
         if row is None:
             raise NotFoundError(f"no consent recorded for {normalized}", field="phone")
@@ -107,10 +113,13 @@ async def list_consents(
     limit: int,
 ) -> tuple[list[Any], int | None]:
     """A page of consents and the cursor of the next page (``scope`` filters within the page)."""
-    normalized = normalize_phone(phone, tenant.default_region, "phone") if phone else None
-    rows = await rt.db.read(
-        lambda c: repo.list_consents(c, tenant.id, status=status, phone=normalized, after_id=after_id, limit=limit)
-    )
+    address = parse_address(phone, tenant.default_region, "phone") if phone else None
+
+    def job(conn: Connection) -> list[Any]:
+        key = identities.key_for(conn, tenant.id, address.key) if address is not None else None
+        return repo.list_consents(conn, tenant.id, status=status, phone=key, after_id=after_id, limit=limit)
+
+    rows = await rt.db.read(job)
     next_cursor = int(rows[-1].id) if len(rows) == limit else None
     return [r for r in rows if scope is None or scope in (r.scopes or [])], next_cursor
 

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from wagate.domain.conversations import check_filter, is_reaction, preview
+from wagate.domain.identities import identities_of_key, phone_of
 from wagate.domain.messages import OutboundDraft
 from wagate.domain.phones import normalize_phone
 from wagate.errors import NotFoundError, ValidationError, WagateError
@@ -295,7 +296,21 @@ def conversation_json(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "channel": row.channel_name,
-        "phone": row.phone,
+        # The person: phone null when WhatsApp withholds it; identities from their contact card.
+        "phone": phone_of(row.phone),
+        "identities": {
+            **identities_of_key(row.phone).as_json(),
+            **{
+                k: v
+                for k, v in (
+                    ("user_id", row.contact_user_id),
+                    ("parent_user_id", row.contact_parent_user_id),
+                    ("username", row.contact_username),
+                    ("lid", row.contact_lid),
+                )
+                if v is not None
+            },
+        },
         "contact_name": row.contact_name,
         "profile_name": row.profile_name,
         "state": row.state,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,13 +12,14 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection
 
+from wagate.domain.identities import is_phone_key
 from wagate.domain.messages import OutboundDraft, OutboundMessage, validate_outbound
 from wagate.domain.policy import Decision
 from wagate.domain.statuses import Status
 from wagate.domain.waits import Wait
 from wagate.errors import ConflictError, NotFoundError, PolicyError, ValidationError, WagateError
 from wagate.runtime import Runtime
-from wagate.services import policy
+from wagate.services import identities, policy
 from wagate.services.policy import Pending
 from wagate.store.repos import idempotency
 from wagate.store.repos import messages as message_repo
@@ -184,6 +186,17 @@ def _store_merged(conn: Connection, requests: list[_Request]) -> list[Any]:
     return list(_store(conn, requests))
 
 
+def _file_under_person(conn: Connection, tenant_id: int, slots: list[Pending | WagateError]) -> None:
+    """A message addressed to a BSUID or LID wagate links to a person is filed under that person's
+    key (their phone, usually), so policy, consent and the conversation see one person."""
+    for index, slot in enumerate(slots):
+        if isinstance(slot, Pending) and not is_phone_key(slot.message.phone):
+            key = identities.key_for(conn, tenant_id, slot.message.phone)
+            if key != slot.message.phone:
+                slot.values["phone"] = key
+                slots[index] = Pending(dataclasses.replace(slot.message, phone=key), slot.channel, slot.values)
+
+
 def _store(conn: Connection, requests: list[_Request]) -> list[_Stored]:
     """Judge and store the messages of one tenant's requests as one batch; answer each request.
 
@@ -192,6 +205,8 @@ def _store(conn: Connection, requests: list[_Request]) -> list[_Stored]:
     """
     rt, tenant = requests[0].rt, requests[0].tenant
     now = max(r.now for r in requests)
+    for request in requests:
+        _file_under_person(conn, tenant.id, request.slots)
     pending = [p for r in requests for p in r.pending]
     judgement = policy.judge(conn, tenant, pending, now)
     decisions = judgement.decisions

@@ -40,7 +40,7 @@ callback_requests = sa.Table(
     sa.Column("conversation_id", BigId, sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
     sa.Column("channel_id", BigId, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
     # The number to call (E.164 digits); the client may give another than the one writing.
-    sa.Column("phone", sa.String(16), nullable=False),
+    sa.Column("phone", sa.String(140), nullable=False),
     # The earliest moment asked for; NULL when the client's words stayed unclear (the text says it).
     sa.Column("due_at", UTCDateTime(), nullable=True),
     sa.Column("asap", sa.Boolean(), nullable=False, server_default=sa.false()),

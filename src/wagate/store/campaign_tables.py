@@ -55,8 +55,8 @@ campaign_recipients = sa.Table(
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("campaign_id", BigId, sa.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
     sa.Column("line", sa.Integer(), nullable=False),
-    #: E.164 digits when valid; the file's text (cut to 32 characters) when not.
-    sa.Column("phone", sa.String(32), nullable=False),
+    #: The person key (E.164 digits or a BSUID) when valid; the file's text (cut to 32 characters) when not.
+    sa.Column("phone", sa.String(140), nullable=False),
     sa.Column("name", sa.String(250), nullable=True),
     sa.Column("params", JSONType, nullable=False, server_default="[]"),
     sa.Column("state", sa.String(16), nullable=False),

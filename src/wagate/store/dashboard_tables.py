@@ -53,7 +53,7 @@ conversations = sa.Table(
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("tenant_id", BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     sa.Column("channel_id", BigId, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("phone", sa.String(16), nullable=False),
+    sa.Column("phone", sa.String(140), nullable=False),
     # waiting: the client's last message is unanswered; open: answered; closed: closed by an operator.
     sa.Column("state", sa.String(8), nullable=False),
     sa.Column("assignee_id", BigId, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),

@@ -34,7 +34,7 @@ channel_sends = sa.Table(
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("channel_id", BigId, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
     sa.Column("message_id", BigId, sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("phone", sa.String(16), nullable=False),
+    sa.Column("phone", sa.String(140), nullable=False),
     sa.Column("at", UTCDateTime(), nullable=False),
     sa.Column("new_contact", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("business_initiated", sa.Boolean(), nullable=True),

@@ -16,6 +16,7 @@ from wagate.store import (
     deployment_tables,  # noqa: F401  (the deployment's shared key-value settings)
     device_tables,  # noqa: F401  (registers the device channel's tables)
     dispatch_tables,  # noqa: F401  (registers the dispatcher's tables)
+    identity_tables,  # noqa: F401  (identity merge conflicts)
     pricing_tables,  # noqa: F401  (the tenants' rate cards)
     web_tables,  # noqa: F401  (the web channel's sessions and LID map)
     webhooks_tables,  # noqa: F401  (registers the webhook tables)

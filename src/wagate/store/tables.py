@@ -69,7 +69,9 @@ messages = sa.Table(
     sa.Column("tenant_id", BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     sa.Column("channel_id", BigId, sa.ForeignKey("channels.id"), nullable=False),
     sa.Column("direction", sa.String(3), nullable=False),
-    sa.Column("phone", sa.String(16), nullable=False),
+    # The person key (``domain.identities``): E.164 digits, or the BSUID/LID of someone whose
+    # phone WhatsApp withholds. Rewritten when two records of one person are merged.
+    sa.Column("phone", sa.String(140), nullable=False),
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("payload", JSONType, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
@@ -81,6 +83,9 @@ messages = sa.Table(
     sa.Column("callback_data", sa.Text(), nullable=True),
     sa.Column("operator", sa.String(128), nullable=True),
     sa.Column("origin", sa.String(16), nullable=False, server_default="api"),
+    # Outbound: the identity the message was addressed to, as accepted (a phone, a BSUID, a LID);
+    # never rewritten by a merge.
+    sa.Column("sent_to", sa.String(140), nullable=True),
     sa.Column("campaign_id", BigId, nullable=True),
     # The provider's pricing object of the message (Meta's, from status webhooks) and what it cost by
     # the tenant's rate card when it became known.
@@ -143,7 +148,12 @@ contacts = sa.Table(
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("tenant_id", BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("phone", sa.String(16), nullable=False),
+    # The person key: the phone when known, else the BSUID, else the LID.
+    sa.Column("phone", sa.String(140), nullable=False),
+    sa.Column("user_id", sa.String(140), nullable=True),
+    sa.Column("parent_user_id", sa.String(140), nullable=True),
+    sa.Column("username", sa.String(64), nullable=True),
+    sa.Column("lid", sa.String(64), nullable=True),
     sa.Column("name", sa.String(250), nullable=True),
     sa.Column("info", sa.Text(), nullable=True),
     sa.Column("email", sa.String(150), nullable=True),
@@ -152,6 +162,9 @@ contacts = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("tenant_id", "phone"),
+    sa.Index("ix_contacts_user_id", "tenant_id", "user_id", unique=True),
+    sa.Index("ix_contacts_lid", "tenant_id", "lid", unique=True),
+    sa.Index("ix_contacts_parent_user_id", "tenant_id", "parent_user_id"),
 )
 
 phone_checks = sa.Table(

@@ -260,10 +260,12 @@ def test_other_webhook_fields_yield_no_message_events(file: str) -> None:
     assert parse_envelope(load(file)) == []
 
 
-def test_a_sender_without_a_phone_number_is_skipped_not_guessed() -> None:
+def test_a_sender_without_a_phone_number_is_kept_by_user_id_never_read_as_a_phone() -> None:
     [batch] = parse_envelope(load("in_not_a_phone.json"))
-    assert batch.inbound == []
-    assert batch.skipped == ["message without id or phone number"]
+    [event] = batch.inbound
+    assert event.phone is None
+    assert event.identities.user_id == "RU.13491208655302741918"
+    assert batch.skipped == []
 
 
 def test_the_phone_number_id_of_another_number_is_reported() -> None:

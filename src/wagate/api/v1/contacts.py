@@ -10,16 +10,19 @@ from fastapi.responses import JSONResponse, Response
 from wagate.api.deps import JsonObject, PrincipalDep, RuntimeDep
 from wagate.api.v1.schemas import iso
 from wagate.domain.contacts import validate_contact
-from wagate.domain.phones import normalize_phone
+from wagate.domain.identities import identities_json, parse_address, phone_of
 from wagate.errors import NotFoundError, ValidationError
+from wagate.services import identities
 from wagate.store.repos import contacts as repo
 
 router = APIRouter(prefix="/v1/contacts", tags=["contacts"])
 
 
 def contact_json(row: Any) -> dict[str, Any]:
+    """A contact card; ``phone`` is ``null`` for someone WhatsApp knows only by BSUID or LID."""
     return {
-        "phone": row.phone,
+        "phone": phone_of(row.phone),
+        "identities": identities_json(row.phone, row),
         "name": row.name,
         "info": row.info,
         "email": row.email,
@@ -33,31 +36,35 @@ def contact_json(row: Any) -> dict[str, Any]:
 @router.put("/{phone}", summary="Create or replace a contact")
 async def put_contact(phone: str, principal: PrincipalDep, rt: RuntimeDep, body: JsonObject) -> Response:
     tenant = principal.tenant
-    normalized = normalize_phone(phone, tenant.default_region, "phone")
+    address = parse_address(phone, tenant.default_region, "phone")
     if not isinstance(body, dict):
         raise ValidationError("the body must be a JSON object", field="body")
     fields = validate_contact(body)
     now = rt.clock.now()
-    row, created = await rt.db.write(lambda c: repo.upsert_contact(c, tenant.id, normalized, fields, now))
+    row, created = await rt.db.write(
+        lambda c: repo.upsert_contact(c, tenant.id, identities.key_for(c, tenant.id, address.key), fields, now)
+    )
     return JSONResponse(contact_json(row), status_code=201 if created else 200)
 
 
 @router.get("/{phone}", summary="One contact")
 async def get_contact(phone: str, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     tenant = principal.tenant
-    normalized = normalize_phone(phone, tenant.default_region, "phone")
-    row = await rt.db.read(lambda c: repo.get_contact(c, tenant.id, normalized))
+    address = parse_address(phone, tenant.default_region, "phone")
+    row = await rt.db.read(lambda c: repo.get_contact(c, tenant.id, identities.key_for(c, tenant.id, address.key)))
     if row is None:
-        raise NotFoundError(f"no contact {normalized}", field="phone")
+        raise NotFoundError(f"no contact {address.key}", field="phone")
     return contact_json(row)
 
 
 @router.delete("/{phone}", status_code=204, summary="Delete a contact")
 async def delete_contact(phone: str, principal: PrincipalDep, rt: RuntimeDep) -> Response:
     tenant = principal.tenant
-    normalized = normalize_phone(phone, tenant.default_region, "phone")
-    if not await rt.db.write(lambda c: repo.delete_contact(c, tenant.id, normalized)):
-        raise NotFoundError(f"no contact {normalized}", field="phone")
+    address = parse_address(phone, tenant.default_region, "phone")
+    if not await rt.db.write(
+        lambda c: repo.delete_contact(c, tenant.id, identities.key_for(c, tenant.id, address.key))
+    ):
+        raise NotFoundError(f"no contact {address.key}", field="phone")
     return Response(status_code=204)
 
 

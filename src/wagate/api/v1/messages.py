@@ -9,14 +9,16 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.engine import Connection
 
 from wagate.api.deps import PrincipalDep, RuntimeDep, authenticate, parse_bearer, parse_json_object
 from wagate.api.errors import error_body
 from wagate.api.v1.schemas import MessageBatchIn, MessageIn, iso, message_json
+from wagate.domain.identities import parse_address, phone_of
 from wagate.domain.messages import OutboundDraft
-from wagate.domain.phones import normalize_phone
 from wagate.errors import DatabaseUnavailable, ValidationError, WagateError
 from wagate.runtime import Runtime
+from wagate.services import identities
 from wagate.services import messages as service
 from wagate.services.messages import Accepted, Outcome
 from wagate.store.repos import messages as message_repo
@@ -59,7 +61,8 @@ def accepted_json(item: Accepted) -> dict[str, Any]:
     data = {
         "id": item.id,
         "status": "queued",
-        "to": item.message.phone,
+        "to": item.message.sent_to or item.message.phone,
+        "phone": phone_of(item.message.phone),
         "channel": item.channel,
         "type": item.message.type.value,
         "client_ref": item.message.client_ref,
@@ -190,7 +193,8 @@ def _drafts_and_renderer(
 @router.get("/{message_id}", summary="A message with its status history")
 async def get_message(message_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row, history = await service.get_message(rt, principal.tenant, message_id)
-    body = message_json(row, history)
+    contact = await rt.db.read(lambda c: identities.contact_of(c, principal.tenant.id, row.phone))
+    body = message_json(row, history, contact)
     if row.direction == "out":
         wait = await service.why_waiting(rt, row)
         body["waiting"] = (
@@ -212,7 +216,7 @@ async def list_messages(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     tenant = principal.tenant
-    normalized = normalize_phone(phone, tenant.default_region, "phone") if phone else None
+    address = parse_address(phone, tenant.default_region, "phone") if phone else None
     before = None
     if cursor:
         try:
@@ -222,11 +226,13 @@ async def list_messages(
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise ValidationError(f"{name} needs a time zone (e.g. Z)", field=name)
-    rows = await rt.db.read(
-        lambda c: message_repo.list_messages(
+
+    def read(c: Connection) -> tuple[list[Any], dict[str, Any]]:
+        key = identities.key_for(c, tenant.id, address.key) if address is not None else None
+        found = message_repo.list_messages(
             c,
             tenant.id,
-            phone=normalized,
+            phone=key,
             direction=direction,
             status=status,
             since=since,
@@ -234,12 +240,15 @@ async def list_messages(
             before_id=before,
             limit=limit,
         )
-    )
+        return found, identities.contacts_of(c, tenant.id, [r.phone for r in found])
+
+    rows, cards = await rt.db.read(read)
     next_cursor = message_repo.encode_cursor(rows[-1].id) if len(rows) == limit else None
-    return {"data": [message_json(r) for r in rows], "next_cursor": next_cursor}
+    return {"data": [message_json(r, None, cards.get(r.phone)) for r in rows], "next_cursor": next_cursor}
 
 
 @router.post("/{message_id}/cancel", summary="Cancel a message that is still queued")
 async def cancel_message(message_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row, history = await service.cancel_message(rt, principal.tenant, message_id)
-    return message_json(row, history)
+    contact = await rt.db.read(lambda c: identities.contact_of(c, principal.tenant.id, row.phone))
+    return message_json(row, history, contact)

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from wagate.domain.identities import identities_json, is_lid, is_phone_key, phone_of
 from wagate.domain.pricing import NOT_BILLED, UNBILLED_KINDS
 
 
@@ -24,7 +25,8 @@ class TemplateIn(BaseModel):
 
 
 class MessageIn(BaseModel):
-    """One outbound message. ``to`` accepts any human format; ``channel`` defaults to the tenant's default."""
+    """One outbound message. ``to`` is a phone in any human format or a BSUID (``US.1349…``);
+    ``channel`` defaults to the tenant's default."""
 
     to: str
     type: str = "text"
@@ -60,15 +62,31 @@ def pricing_fields(row: Any) -> dict[str, Any]:
     return {"pricing": pricing, "cost": cost}
 
 
-def message_json(row: Any, history: list[Any] | None = None) -> dict[str, Any]:
-    """The native representation of a message row (joined with its channel name)."""
+def sent_to_json(row: Any) -> dict[str, str] | None:
+    """Which identity an outbound message was addressed to: ``{"kind", "value"}``."""
+    value = getattr(row, "sent_to", None)
+    if row.direction != "out" or not value:
+        return None
+    kind = "phone" if is_phone_key(value) else "lid" if is_lid(value) else "user_id"
+    return {"kind": kind, "value": value}
+
+
+def message_json(row: Any, history: list[Any] | None = None, contact: Any | None = None) -> dict[str, Any]:
+    """The native representation of a message row (joined with its channel name).
+
+    ``phone`` is ``null`` for someone whose phone WhatsApp withholds; ``identities`` are the
+    person's (``contact``, their card, when the caller looked it up; else what the key says).
+    """
     payload = row.payload or {}
+    sent_to = sent_to_json(row)
     data: dict[str, Any] = {
         "id": row.id,
         "direction": row.direction,
         "channel": row.channel_name,
-        "phone": row.phone,
-        ("to" if row.direction == "out" else "from"): row.phone,
+        "phone": phone_of(row.phone),
+        ("to" if row.direction == "out" else "from"): sent_to["value"] if sent_to else row.phone,
+        "identities": identities_json(row.phone, contact),
+        "sent_to": sent_to,
         "type": row.type,
         **payload,
         "status": row.status,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from wagate.domain.identities import is_bsuid
+
 #: wagate type → Cloud API message type.
 GRAPH_TYPES = {
     "text": "text",
@@ -28,7 +30,9 @@ URL_RE = re.compile(r"https?://", re.IGNORECASE)
 
 
 def envelope(phone: str, graph_type: str) -> dict[str, Any]:
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": phone, "type": graph_type}
+    """The common part of a send; a person known only by BSUID is addressed with ``recipient``."""
+    address = "recipient" if is_bsuid(phone) else "to"
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", address: phone, "type": graph_type}
 
 
 def text_body(phone: str, text: str) -> dict[str, Any]:

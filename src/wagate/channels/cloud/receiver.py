@@ -33,8 +33,10 @@ from prometheus_client import Counter
 from sqlalchemy.engine import Connection
 
 from wagate.api.deps import RuntimeDep
+from wagate.channels.cloud import coexistence
 from wagate.channels.cloud.account import apply_account_facts
 from wagate.channels.cloud.channel import CloudChannel
+from wagate.channels.cloud.coexistence import COEXISTENCE_FIELDS
 from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, classify, describe_with_hint
 from wagate.channels.cloud.webhook import (
     SIGNATURE_HEADER,
@@ -51,7 +53,7 @@ from wagate.domain.statuses import Status
 from wagate.errors import AuthError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.services import media as media_service
-from wagate.services.inbound import record_inbound, record_provider_status
+from wagate.services.inbound import record_identity_change, record_inbound, record_provider_status
 from wagate.services.templates import apply_meta_event
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import cloud as cloud_repo
@@ -184,6 +186,22 @@ async def process(rt: Runtime, row: ChannelRow, channel: CloudChannel, body: Any
 
 
 async def _process_batch(rt: Runtime, row: ChannelRow, channel: CloudChannel, batch: ChangeBatch) -> None:
+    if batch.change_field in COEXISTENCE_FIELDS and not channel.settings.coexistence:
+        log.info(
+            "%s webhook ignored: the channel is not in coexistence",
+            batch.change_field,
+            extra={"channel": row.name},
+        )
+        return
+    for change in batch.identity_changes:
+        await record_identity_change(
+            rt,
+            row,
+            previous_user_id=change.previous_user_id,
+            ids=change.identities,
+            previous_phone=change.previous_phone,
+        )
+    await coexistence.handle(rt, row, channel, batch)
     for event in batch.inbound:
         await handle_inbound(rt, row, channel, event)
     for status in batch.statuses:
@@ -218,13 +236,13 @@ async def handle_inbound(rt: Runtime, row: ChannelRow, channel: CloudChannel, ev
     result = await record_inbound(
         rt,
         row,
-        phone=event.phone,
+        identities=event.identities,
         type=event.type,
         payload=payload,
         provider_id=event.provider_id,
         received_at=event.timestamp,
     )
-    if result.created:
+    if result.created and event.phone is not None:
         await channel.record_presence(row.tenant_id, event.phone, "exists")
 
 
@@ -252,6 +270,7 @@ async def handle_status(rt: Runtime, row: ChannelRow, channel: CloudChannel, eve
             error_code=error_code,
             error_message=error_message,
             reason=f"cloud webhook: {event.status}",
+            ids=event.identities,
             pricing=event.pricing,
         )
         if found:

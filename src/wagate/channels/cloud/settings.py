@@ -14,6 +14,9 @@ Stored settings (``channels.settings``)::
     upload_media      auto (default) | always | never — see ``channel.CloudChannel``
     contacts_check    false (default): true where the endpoint offers the On-Premises contact check
     timeout_seconds   default 30
+    coexistence       false (default): true when the number also stays in the WhatsApp Business app;
+                      its echoes (origin "phone"), history and contacts are then recorded, pacing ≤ 20/s
+    phone_operator    the operator login replies typed in the Business app count as (default "phone")
 
 Secrets (invariant 8): a plain value is encrypted with the node's ``SecretBox`` when the
 channel is created or patched (``enc:v1:…``); a value ``env:NAME`` is not stored at all but
@@ -71,7 +74,10 @@ def prepare_settings(settings: dict[str, Any], box: SecretBox) -> dict[str, Any]
     if mode not in UPLOAD_MODES:
         raise ValidationError("settings.upload_media must be auto, always or never", field="settings.upload_media")
     out["upload_media"] = mode
-    for key in ("contacts_check",):
+    phone_operator = out.get("phone_operator")
+    if phone_operator is not None and (not isinstance(phone_operator, str) or not 0 < len(phone_operator) <= 128):
+        raise ValidationError("settings.phone_operator must be an operator's login", field="settings.phone_operator")
+    for key in ("contacts_check", "coexistence"):
         if key in out and not isinstance(out[key], bool):
             raise ValidationError(f"settings.{key} must be true or false", field=f"settings.{key}")
     if "timeout_seconds" in out:
@@ -125,6 +131,10 @@ class CloudSettings:
     upload_media: str
     contacts_check: bool
     timeout_seconds: float
+    #: The number stays in the WhatsApp Business app too: its echoes, history and contacts are recorded.
+    coexistence: bool = False
+    #: The operator that replies typed in the Business app count as (analytics); ``phone`` if unset.
+    phone_operator: str | None = None
 
     @classmethod
     def from_stored(cls, settings: dict[str, Any], box: SecretBox | None) -> CloudSettings:
@@ -142,4 +152,6 @@ class CloudSettings:
             upload_media=str(settings.get("upload_media") or "auto"),
             contacts_check=bool(settings.get("contacts_check", False)),
             timeout_seconds=float(settings.get("timeout_seconds") or 30.0),
+            coexistence=settings.get("coexistence") is True,
+            phone_operator=str(settings["phone_operator"]) if settings.get("phone_operator") else None,
         )

@@ -6,8 +6,15 @@ Pure functions, no I/O: ``receiver`` does the storing. The envelope is Meta's::
      "entry": [{"id": WABA_ID, "changes": [{"field": "messages", "value": {
          "messaging_product": "whatsapp",
          "metadata": {"display_phone_number", "phone_number_id"},
-         "contacts": [{"profile": {"name"}, "wa_id"}],
+         "contacts": [{"profile": {"name", "username"}, "wa_id", "user_id", "parent_user_id"}],
          "messages": [...], "statuses": [...], "errors": [...]}}]}]}
+
+Since 2026 a user is described by identities (``domain.identities``): ``contacts[].user_id``
+(BSUID) is always there, ``wa_id``/``from`` only when WhatsApp shares the phone; messages carry
+``from_user_id`` and statuses ``recipient_user_id`` beside their contacts. A BSUID change comes
+as a ``system`` message (``user_changed_user_id``, ``user_changed_number``) or a
+``user_id_update`` change. Coexistence adds the fields ``smb_message_echoes`` (what the Business
+app sent), ``history`` (past chats, once) and ``smb_app_state_sync`` (its contacts).
 
 ``X-Hub-Signature-256`` is ``sha256=`` + hex HMAC-SHA256 of the *raw* body with the app
 secret; it is checked on the bytes as received, before any JSON parsing.
@@ -22,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wagate.channels.cloud.errors import GraphError, as_object, parse_status_error
+from wagate.domain.identities import Identities, clean_identities
 from wagate.domain.pricing import normalize_pricing
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -55,14 +63,24 @@ class MediaRef:
 
 @dataclass(frozen=True, slots=True)
 class InboundEvent:
-    """A customer's message. ``payload`` is wagate's stored shape (without the local media URL)."""
+    """A customer's message (or, for echoes and history, one the business sent them).
+
+    ``payload`` is wagate's stored shape (without the local media URL); ``identities`` say who
+    the customer is (``phone`` is ``None`` when WhatsApp withholds it).
+    """
 
     provider_id: str
-    phone: str
+    identities: Identities
     type: str
     payload: dict[str, Any]
     timestamp: datetime | None
     media: MediaRef | None = None
+    #: ``history`` only: ``in`` (the customer wrote) or ``out`` (the business did).
+    direction: str = "in"
+
+    @property
+    def phone(self) -> str | None:
+        return self.identities.phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,19 +90,48 @@ class StatusEvent:
     recipient: str | None
     timestamp: datetime | None
     errors: tuple[GraphError, ...] = ()
+    identities: Identities = field(default_factory=Identities)
     pricing: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityChange:
+    """A user's BSUID changed (``user_changed_user_id`` / ``user_changed_number`` / ``user_id_update``)."""
+
+    previous_user_id: str | None
+    identities: Identities
+    previous_phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncedContact:
+    """One ``smb_app_state_sync`` contact of the Business app's address book."""
+
+    phone: str
+    name: str | None
+    action: str  # "add" | "remove"
 
 
 @dataclass(slots=True)
 class ChangeBatch:
-    """One ``entry[].changes[]`` item of field ``messages``."""
+    """One ``entry[].changes[]`` item (``messages`` or a coexistence field)."""
 
     waba_id: str | None
     phone_number_id: str | None
+    change_field: str = "messages"
     inbound: list[InboundEvent] = field(default_factory=list)
     statuses: list[StatusEvent] = field(default_factory=list)
+    identity_changes: list[IdentityChange] = field(default_factory=list)
+    #: ``smb_message_echoes``: messages the Business app sent (outbound, typed on the phone).
+    echoes: list[InboundEvent] = field(default_factory=list)
+    #: ``history``: past messages of both directions, imported once.
+    history: list[InboundEvent] = field(default_factory=list)
+    state_sync: list[SyncedContact] = field(default_factory=list)
     errors: list[GraphError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+
+
+FIELDS = ("messages", "smb_message_echoes", "history", "smb_app_state_sync", "user_id_update")
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -116,11 +163,57 @@ def _media(kind: str, body: dict[str, Any]) -> MediaRef | None:
     )
 
 
-def parse_message(message: dict[str, Any], profiles: dict[str, str]) -> InboundEvent | None:
-    """One ``messages[]`` item → an ``InboundEvent`` (``None`` when it has no id or no phone)."""
+def _contact_identities(contact: dict[str, Any]) -> Identities:
+    profile = as_object(contact, "profile")
+    return clean_identities(
+        phone=contact.get("wa_id"),
+        user_id=contact.get("user_id"),
+        parent_user_id=contact.get("parent_user_id"),
+        username=profile.get("username"),
+    )
+
+
+def _sender(
+    message: dict[str, Any], contacts: list[dict[str, Any]], phone_key: str, user_key: str
+) -> tuple[Identities, str | None]:
+    """Who a message is from (or to, for echoes): its own fields, completed by its ``contacts`` entry."""
+    phone = _phone(message.get(phone_key))
+    user_id = message.get(user_key)
+    match: dict[str, Any] | None = None
+    for contact in contacts:
+        if (phone and _phone(contact.get("wa_id")) == phone) or (user_id and contact.get("user_id") == user_id):
+            match = contact
+            break
+    if match is None and len(contacts) == 1:
+        match = contacts[0]
+    base = _contact_identities(match) if match is not None else Identities()
+    own = clean_identities(
+        phone=phone, user_id=user_id, parent_user_id=message.get(user_key.replace("user_id", "parent_user_id"))
+    )
+    ids = Identities(
+        phone=own.phone or base.phone,
+        user_id=own.user_id or base.user_id,
+        parent_user_id=own.parent_user_id or base.parent_user_id,
+        username=base.username,
+    )
+    name = as_object(match, "profile").get("name") if match is not None else None
+    return ids, str(name) if name else None
+
+
+def parse_message(
+    message: dict[str, Any],
+    contacts: list[dict[str, Any]],
+    *,
+    phone_key: str = "from",
+    user_key: str = "from_user_id",
+) -> InboundEvent | None:
+    """One ``messages[]`` item → an ``InboundEvent`` (``None`` when it has no id or no one it is from).
+
+    Echoes describe the customer with ``to``/``to_user_id``; ``phone_key``/``user_key`` say which.
+    """
     provider_id = message.get("id")
-    phone = _phone(message.get("from"))
-    if not provider_id or phone is None:
+    identities, name = _sender(message, contacts, phone_key, user_key)
+    if not provider_id or not (identities.phone or identities.user_id):
         return None
     kind = str(message.get("type") or "unknown")
     body = as_object(message, kind)
@@ -165,12 +258,13 @@ def parse_message(message: dict[str, Any], profiles: dict[str, str]) -> InboundE
     context = message.get("context")
     if isinstance(context, dict) and context.get("id"):
         payload["context"] = {"message_id": context["id"], "from": context.get("from")}
-    name = profiles.get(phone)
     if name:
         payload["profile_name"] = name
+    if identities.username:
+        payload["username"] = identities.username
     return InboundEvent(
         provider_id=str(provider_id),
-        phone=phone,
+        identities=identities,
         type=stored_type,
         payload=payload,
         timestamp=_timestamp(message.get("timestamp")),
@@ -178,24 +272,72 @@ def parse_message(message: dict[str, Any], profiles: dict[str, str]) -> InboundE
     )
 
 
-def parse_status(status: dict[str, Any]) -> StatusEvent | None:
+def parse_identity_change(message: dict[str, Any]) -> IdentityChange | None:
+    """A ``system`` message that says a user's BSUID (and maybe phone) changed."""
+    system = as_object(message, "system")
+    if system.get("type") not in ("user_changed_user_id", "user_changed_number", "customer_changed_number"):
+        return None
+    new_phone = system.get("wa_id") or system.get("new_wa_id")
+    ids = clean_identities(
+        phone=new_phone if new_phone else None,
+        user_id=system.get("user_id"),
+        parent_user_id=system.get("parent_user_id"),
+    )
+    previous = clean_identities(user_id=system.get("previous_user_id"), phone=message.get("from"))
+    if not ids.user_id and not ids.phone:
+        return None
+    return IdentityChange(previous_user_id=previous.user_id, identities=ids, previous_phone=previous.phone)
+
+
+def _user_id_update(item: dict[str, Any]) -> IdentityChange | None:
+    """One ``user_id_update[]`` item: ``user_id``/``parent_user_id`` as ``{previous, current}``
+    (or flat ``previous_user_id``/``user_id``), with ``wa_id`` when the phone is shared."""
+
+    def pair(name: str) -> tuple[Any, Any]:
+        value = item.get(name)
+        if isinstance(value, dict):
+            return value.get("previous"), value.get("current")
+        return item.get(f"previous_{name}"), value
+
+    previous, current = pair("user_id")
+    _parent_previous, parent = pair("parent_user_id")
+    ids = clean_identities(phone=item.get("wa_id"), user_id=current, parent_user_id=parent)
+    old = clean_identities(user_id=previous)
+    if not ids.user_id or not old.user_id:
+        return None
+    return IdentityChange(previous_user_id=old.user_id, identities=ids)
+
+
+def _state_sync(item: dict[str, Any]) -> SyncedContact | None:
+    contact = as_object(item, "contact")
+    phone = _phone(contact.get("phone_number"))
+    if item.get("type", "contact") != "contact" or phone is None:
+        return None
+    name = contact.get("full_name") or contact.get("first_name")
+    action = "remove" if item.get("action") == "remove" else "add"
+    return SyncedContact(phone=phone, name=str(name) if name else None, action=action)
+
+
+def parse_status(status: dict[str, Any], contacts: list[dict[str, Any]] | None = None) -> StatusEvent | None:
     provider_id = status.get("id")
     value = status.get("status")
     if not provider_id or not isinstance(value, str):
         return None
     errors = tuple(parse_status_error(e) for e in status.get("errors") or [] if isinstance(e, dict))
+    identities, _name = _sender(status, contacts or [], "recipient_id", "recipient_user_id")
     return StatusEvent(
         provider_id=str(provider_id),
         status=value,
         recipient=_phone(status.get("recipient_id")),
         timestamp=_timestamp(status.get("timestamp")),
         errors=errors,
+        identities=identities,
         pricing=normalize_pricing(status.get("pricing")),
     )
 
 
 def parse_envelope(body: Any) -> list[ChangeBatch]:
-    """Every ``messages`` change of a webhook body; other fields and malformed parts are skipped."""
+    """Every change of a webhook body wagate handles; other fields and malformed parts are skipped."""
     if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
         return []
     batches: list[ChangeBatch] = []
@@ -203,7 +345,8 @@ def parse_envelope(body: Any) -> list[ChangeBatch]:
         if not isinstance(entry, dict):
             continue
         for change in entry.get("changes") or []:
-            if not isinstance(change, dict) or change.get("field", "messages") != "messages":
+            field_name = change.get("field", "messages") if isinstance(change, dict) else None
+            if field_name not in FIELDS:
                 continue
             value = change.get("value")
             if not isinstance(value, dict):
@@ -212,27 +355,96 @@ def parse_envelope(body: Any) -> list[ChangeBatch]:
             batch = ChangeBatch(
                 waba_id=str(entry["id"]) if entry.get("id") is not None else None,
                 phone_number_id=str(metadata["phone_number_id"]) if metadata.get("phone_number_id") else None,
+                change_field=str(field_name),
             )
-            profiles = {
-                str(c.get("wa_id")): str((c.get("profile") or {}).get("name") or "")
-                for c in value.get("contacts") or []
-                if isinstance(c, dict)
-            }
-            for message in value.get("messages") or []:
-                event = parse_message(message, profiles) if isinstance(message, dict) else None
-                if event is None:
-                    batch.skipped.append("message without id or phone number")
-                else:
-                    batch.inbound.append(event)
-            for status in value.get("statuses") or []:
-                parsed = parse_status(status) if isinstance(status, dict) else None
-                if parsed is None:
-                    batch.skipped.append("status without id or value")
-                else:
-                    batch.statuses.append(parsed)
+            contacts = [c for c in value.get("contacts") or [] if isinstance(c, dict)]
+            _parse_change(batch, value, contacts)
             batch.errors.extend(parse_status_error(e) for e in value.get("errors") or [] if isinstance(e, dict))
             batches.append(batch)
     return batches
+
+
+def _parse_change(batch: ChangeBatch, value: dict[str, Any], contacts: list[dict[str, Any]]) -> None:
+    if batch.change_field == "smb_message_echoes":
+        for echo in value.get("message_echoes") or []:
+            event = (
+                parse_message(echo, contacts, phone_key="to", user_key="to_user_id") if isinstance(echo, dict) else None
+            )
+            if event is None:
+                batch.skipped.append("echo without id or recipient")
+            else:
+                batch.echoes.append(event)
+        return
+    if batch.change_field == "history":
+        _parse_history(batch, value, contacts)
+        return
+    if batch.change_field == "smb_app_state_sync":
+        for item in value.get("state_sync") or []:
+            synced = _state_sync(item) if isinstance(item, dict) else None
+            if synced is None:
+                batch.skipped.append("state sync item without a phone number")
+            else:
+                batch.state_sync.append(synced)
+        return
+    if batch.change_field == "user_id_update":
+        for item in value.get("user_id_update") or []:
+            update = _user_id_update(item) if isinstance(item, dict) else None
+            if update is None:
+                batch.skipped.append("user_id_update without previous and current user ids")
+            else:
+                batch.identity_changes.append(update)
+        return
+    for message in value.get("messages") or []:
+        if isinstance(message, dict) and message.get("type") == "system":
+            update = parse_identity_change(message)
+            if update is None:
+                batch.skipped.append("system message without an identity change")
+            else:
+                batch.identity_changes.append(update)
+            continue
+        event = parse_message(message, contacts) if isinstance(message, dict) else None
+        if event is None:
+            batch.skipped.append("message without id or sender")
+        else:
+            batch.inbound.append(event)
+    for status in value.get("statuses") or []:
+        parsed = parse_status(status, contacts) if isinstance(status, dict) else None
+        if parsed is None:
+            batch.skipped.append("status without id or value")
+        else:
+            batch.statuses.append(parsed)
+
+
+def _parse_history(batch: ChangeBatch, value: dict[str, Any], contacts: list[dict[str, Any]]) -> None:
+    """``history[].threads[].messages[]``: each message says who wrote it (``from``) and, for the
+    business's own, ``to``; ``history_context.from_me`` marks the business's messages."""
+    business = str(as_object(value, "metadata").get("display_phone_number") or "")
+    for chunk in value.get("history") or []:
+        for thread in as_object({"t": chunk}, "t").get("threads") or []:
+            if not isinstance(thread, dict):
+                continue
+            for message in thread.get("messages") or []:
+                if not isinstance(message, dict):
+                    continue
+                context = as_object(message, "history_context")
+                from_me = bool(context.get("from_me")) or (bool(business) and message.get("from") == business)
+                thread_id = thread.get("id")
+                customer = {"from": thread_id or message.get("to"), "from_user_id": thread.get("user_id")}
+                event = parse_message({**message, **customer}, contacts)
+                if event is None:
+                    batch.skipped.append("history message without id or chat")
+                    continue
+                batch.history.append(
+                    InboundEvent(
+                        provider_id=event.provider_id,
+                        identities=event.identities,
+                        type=event.type,
+                        payload=event.payload,
+                        timestamp=event.timestamp,
+                        media=None,
+                        direction="out" if from_me else "in",
+                    )
+                )
 
 
 TEMPLATE_FIELDS = ("message_template_status_update", "template_category_update", "message_template_quality_update")

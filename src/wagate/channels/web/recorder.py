@@ -18,9 +18,11 @@ from sqlalchemy.engine import Connection
 
 from wagate.channels.web import codec
 from wagate.channels.web.session import SessionError, WebSession
+from wagate.domain.identities import is_lid
 from wagate.domain.messages import Direction
 from wagate.domain.statuses import Status
 from wagate.runtime import Runtime
+from wagate.services import identities
 from wagate.services import media as media_service
 from wagate.services.inbound import record_inbound, record_provider_status
 from wagate.services.messages import outbound_hooks
@@ -58,8 +60,17 @@ async def _peer_phone(rt: Runtime, channel: ChannelRow, session: WebSession | No
 
 
 async def remember_lid(rt: Runtime, channel: ChannelRow, lid: str, phone: str) -> None:
+    """Keep the channel's LID → phone map, and link the LID to the person's contact card
+    (``services.identities.record_lid``: records filed under the LID move to the phone)."""
     now = rt.clock.now()
-    await rt.db.write(lambda c: web_repo.remember_lid(c, channel.id, lid, phone, now))
+    address = lid if lid.endswith("@lid") else f"{lid}@lid"
+
+    def job(conn: Connection) -> None:
+        web_repo.remember_lid(conn, channel.id, lid, phone, now)
+        if is_lid(address):
+            identities.record_lid(conn, channel.tenant_id, address, phone, now)
+
+    await rt.db.write(job)
 
 
 async def _store_media(

@@ -36,7 +36,8 @@ def _aware(value: Any) -> datetime | None:
 
 
 def _client(m: Any) -> Any:
-    return sa.and_(m.direction == "in", m.type.not_in(NOT_A_CLIENT_MESSAGE))
+    # Past chats imported from the Business app (origin "history") are not activity.
+    return sa.and_(m.direction == "in", m.type.not_in(NOT_A_CLIENT_MESSAGE), m.origin != "history")
 
 
 def _reply(m: Any) -> Any:
@@ -53,6 +54,7 @@ def period_messages(conn: Connection, tenant_id: int, since: datetime, until: da
                 m.tenant_id == tenant_id,
                 m.created_at >= since,
                 m.created_at < until,
+                m.origin != "history",
                 sa.or_(m.direction == "in", sa.and_(m.operator.is_not(None), m.operator != "")),
             )
             .order_by(m.created_at, m.id)

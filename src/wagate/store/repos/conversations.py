@@ -176,6 +176,10 @@ def _select() -> Any:
             users.c.login.label("assignee_login"),
             users.c.name.label("assignee_name"),
             contacts.c.name.label("contact_name"),
+            contacts.c.user_id.label("contact_user_id"),
+            contacts.c.parent_user_id.label("contact_parent_user_id"),
+            contacts.c.username.label("contact_username"),
+            contacts.c.lid.label("contact_lid"),
         )
         .join(channels, channels.c.id == c.channel_id)
         .outerjoin(users, users.c.id == c.assignee_id)

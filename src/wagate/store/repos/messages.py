@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from wagate.domain.identities import identities_of_key, phone_of
 from wagate.domain.messages import INBOUND_ORIGIN, Direction, OutboundMessage
 from wagate.domain.statuses import Status, Verdict, decide
 from wagate.store.repos.events import append_event
@@ -50,6 +51,7 @@ def outbound_row(
         "callback_data": message.callback_data,
         "operator": message.operator,
         "origin": message.origin,
+        "sent_to": message.sent_to or message.phone,
         "campaign_id": campaign_id,
         "attempts": 0,
         "due_at": now,
@@ -60,13 +62,19 @@ def outbound_row(
 
 
 def status_event_payload(row: Any, channel_name: str, old: Status | None, reason: str | None) -> dict[str, Any]:
-    """The body of a ``message.status`` / ``message.received`` event (the native webhook format)."""
+    """The body of a ``message.status`` / ``message.received`` event (the native webhook format).
+
+    ``phone`` is ``null`` for someone WhatsApp knows only by BSUID or LID; ``person`` is always
+    the person key (what ``GET /v1/messages?phone=`` and the conversation are keyed on).
+    """
     error = {"code": row.error_code, "message": row.error_message} if row.error_code else None
     event: dict[str, Any] = {
         "message_id": row.id,
         "direction": row.direction,
         "channel": channel_name,
-        "phone": row.phone,
+        "phone": phone_of(row.phone),
+        "person": row.phone,
+        "identities": identities_of_key(row.phone).as_json(),
         "status": row.status,
         "previous_status": old.value if old else None,
         "reason": reason,
@@ -146,7 +154,9 @@ def queued_event_payload(mid: int, values: dict[str, Any], channel: str, reason:
         "message_id": mid,
         "direction": values["direction"],
         "channel": channel,
-        "phone": values["phone"],
+        "phone": phone_of(values["phone"]),
+        "person": values["phone"],
+        "identities": identities_of_key(values["phone"]).as_json(),
         "status": values["status"],
         "previous_status": None,
         "reason": reason,
@@ -531,3 +541,102 @@ def last_inbound_provider_id(conn: Connection, tenant_id: int, channel_id: int, 
         .limit(1)
     ).scalar()
     return str(value) if value is not None else None
+
+
+def echo_row(
+    *,
+    tenant_id: int,
+    channel_id: int,
+    phone: str,
+    type: str,
+    payload: dict[str, Any],
+    provider_id: str,
+    operator: str,
+    at: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of a message typed on the linked phone (coexistence echo, web ``origin: phone``):
+    outbound, already ``sent``, never claimed by the dispatcher."""
+    return {
+        "tenant_id": tenant_id,
+        "channel_id": channel_id,
+        "direction": Direction.OUT.value,
+        "phone": phone,
+        "type": type,
+        "payload": payload,
+        "status": Status.SENT.value,
+        "provider_id": provider_id,
+        "operator": operator,
+        "origin": "phone",
+        "sent_to": phone,
+        "attempts": 0,
+        "due_at": at,
+        "created_at": at,
+        "updated_at": now,
+    }
+
+
+def insert_recorded_outbound(conn: Connection, values: dict[str, Any], channel_name: str, reason: str) -> int:
+    """Store an outbound message that was sent outside wagate, with its history row and its
+    ``message.status`` event (so a CRM sees the reply typed on the phone)."""
+    message_id = int(conn.execute(messages.insert().values(**values).returning(messages.c.id)).scalar_one())
+    conn.execute(
+        message_status_history.insert().values(
+            message_id=message_id, status=values["status"], applied=True, at=values["updated_at"], reason=reason
+        )
+    )
+    full = conn.execute(sa.select(messages).where(messages.c.id == message_id)).one()
+    append_event(
+        conn,
+        tenant_id=values["tenant_id"],
+        type="message.status",
+        message_id=message_id,
+        now=values["updated_at"],
+        payload=status_event_payload(full, channel_name, None, reason),
+    )
+    return message_id
+
+
+def insert_history(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    channel_id: int,
+    phone: str,
+    direction: str,
+    type: str,
+    payload: dict[str, Any],
+    provider_id: str,
+    at: datetime,
+    now: datetime,
+) -> int:
+    """A past message imported from the Business app (``origin: history``): no event, no hooks."""
+    status = Status.RECEIVED.value if direction == Direction.IN.value else Status.SENT.value
+    message_id = int(
+        conn.execute(
+            messages.insert()
+            .values(
+                tenant_id=tenant_id,
+                channel_id=channel_id,
+                direction=direction,
+                phone=phone,
+                type=type,
+                payload=payload,
+                status=status,
+                provider_id=provider_id,
+                origin="history",
+                sent_to=phone if direction == Direction.OUT.value else None,
+                attempts=0,
+                due_at=at,
+                created_at=at,
+                updated_at=now,
+            )
+            .returning(messages.c.id)
+        ).scalar_one()
+    )
+    conn.execute(
+        message_status_history.insert().values(
+            message_id=message_id, status=status, applied=True, at=now, reason="imported from the Business app"
+        )
+    )
+    return message_id
