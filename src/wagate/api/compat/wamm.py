@@ -11,8 +11,9 @@ header. Only paths that are no method at all answer 404.
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -130,10 +131,11 @@ def _phone(session: Session, raw: str | None) -> str:
 
 
 def _text(raw: str | None) -> str:
-    """Emoji codes substituted first; the 1500-character limit applies to the text as sent."""
+    """A literal ``%0A`` becomes a line break and emoji codes are substituted first; the
+    1500-character limit applies to the text as sent."""
     if raw is None or not raw.strip():
         raise d.WammError(d.TEXT_FAIL, "required")
-    text = d.substitute_emoji(raw)
+    text = d.substitute_emoji(d.decode_line_breaks(raw))
     if len(text) > d.MAX_TEXT:
         raise d.WammError(d.TEXT_TOO_LONG, "too_long")
     return text
@@ -200,18 +202,33 @@ async def msg_to(request: Request, token: str, phone: str | None = None, text: s
     return await _send(session, draft)
 
 
+def _caption(raw: str | None) -> str | None:
+    """A file's optional caption (wagate's extension): line breaks and emoji as in ``text``."""
+    if raw is None or not raw.strip():
+        return None
+    caption = d.substitute_emoji(d.decode_line_breaks(raw))
+    if len(caption) > d.MAX_TEXT:
+        raise d.WammError(d.TEXT_TOO_LONG, "too_long")
+    return caption
+
+
 @_method("file_to", "Send a file by its public URL: {err: 0, msg_id}")
-async def file_to(request: Request, token: str, phone: str | None = None, url: str | None = None) -> Response:
+async def file_to(
+    request: Request, token: str, phone: str | None = None, url: str | None = None, text: str | None = None
+) -> Response:
     session = await _session(request, token)
     number = _phone(session, phone)
     link = (url or "").strip()
     if not is_http_url(link):
         raise d.WammError(d.URL_FAIL, "invalid_url")
+    caption = _caption(text)
     await _require_whatsapp(session, number)
     mime = guess_mime(link)
     media: dict[str, Any] = {"url": link, "filename": file_name(link)}
     if mime:
         media["mime_type"] = mime
+    if caption:
+        media["caption"] = caption
     draft = OutboundDraft(
         to=number, type=media_class(mime).value, media=media, channel=session.channel.name, origin="wamm"
     )
@@ -298,6 +315,46 @@ async def contact_delete(request: Request, token: str, phone: str | None = None)
     if not await session.rt.db.write(lambda c: contact_repo.delete_contact(c, tenant_id, number)):
         raise d.WammError(d.PHONE_NOT_FOUND, "not_found")
     return json_response({"err": 0, "result": "delete"})
+
+
+#: The methods by name, for the path forms.
+_HANDLERS: dict[str, Callable[..., Awaitable[Response]]] = {
+    "msg_to": msg_to,
+    "file_to": file_to,
+    "msg_state": msg_state,
+    "check_phone": check_phone,
+    "msg_get_last": msg_get_last,
+    "msg_get": msg_get,
+    "contact_to": contact_to,
+    "contact_delete": contact_delete,
+}
+
+
+def _path_form(method: str) -> Callable[..., Awaitable[Response]]:
+    """``/api2/METHOD/{token}/{phone}/{text}`` and the like: the parameters in the path.
+
+    The path is split before it is decoded (``scope["raw_path"]``), so an encoded ``%2F`` in a
+    text stays in the text; query parameters fill whatever the path leaves out.
+    """
+    handler = _HANDLERS[method]
+    allowed = set(inspect.signature(handler).parameters) - {"request", "token"}
+
+    async def endpoint(request: Request, token: str, rest: str) -> Response:
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        segments = raw.decode("latin-1").split("?", 1)[0].split("/")
+        # ["", "api2", METHOD, TOKEN, ...the parameters]
+        params = {k: v for k, v in request.query_params.items() if k in allowed}
+        for name, value in d.path_params(method, segments[4:]).items():
+            params.setdefault(name, value)
+        return await handler(request, token, **params)
+
+    return endpoint
+
+
+for _name in d.PATH_PARAMS:
+    router.add_api_route(
+        f"/{_name}/{{token}}/{{rest:path}}", _path_form(_name), methods=["GET"], include_in_schema=False
+    )
 
 
 @router.api_route(
