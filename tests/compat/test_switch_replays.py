@@ -14,6 +14,9 @@ from wagate.store.tables import messages
 
 pytestmark = pytest.mark.asyncio
 
+#: The fake phone kind has no policy defaults of its own (it would get the strict cloud ones).
+OPEN = {"service_window": False, "consent": "off", "duplicate_window_s": 0}
+
 
 async def payload(c: Compat, message_id: int) -> object:
     return await c.rt.db.read(
@@ -161,3 +164,30 @@ async def test_a_repeated_devino_send_is_accepted_by_default(compat: Compat) -> 
     for _ in range(2):
         [result] = (await compat.devino(body)).json()["result"]
         assert result["code"] == "OK", result
+
+
+# --- a provider that cannot be reached ------------------------------------------------------------
+
+
+async def test_check_phone_on_an_unreachable_provider_asks_to_retry(bare: Compat) -> None:
+    await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"online": "unreachable"})
+    response = await bare.api2("check_phone", phone="79001234567")
+    assert response.json() == {"err": "phone not checked for WhatsApp, please retry", "result": "error"}
+    assert response.headers["X-Wagate-Error"] == "provider_unreachable"
+
+
+async def test_msg_to_an_unchecked_number_on_an_unreachable_provider_is_not_accepted(bare: Compat) -> None:
+    await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"online": "unreachable"})
+    response = await bare.client.get(f"/api2/msg_to/{bare.token}/79001234567/?text=Hello%250AWorld")
+    assert response.json() == {"err": "phone not checked for WhatsApp, please retry"}
+    count = await bare.rt.db.read(lambda c: c.execute(sa.select(sa.func.count()).select_from(messages)).scalar_one())
+    assert count == 0
+
+
+async def test_msg_to_a_number_checked_before_is_queued_while_the_provider_is_unreachable(bare: Compat) -> None:
+    await bare.channel("phone", kind="fakephone", policy=OPEN)
+    assert (await bare.api2("check_phone", phone="79001234567")).json() == {"err": 0, "result": "exists"}
+    await bare.client.patch("/v1/channels/phone", json={"settings": {"online": "unreachable"}})
+    bare.rt.forget_channels(1)
+    response = await bare.api2("msg_to", phone="79001234567", text="hi")
+    assert response.json() == {"err": 0, "msg_id": 1}

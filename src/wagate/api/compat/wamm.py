@@ -26,6 +26,7 @@ from wagate.api.compat import wamm_dialect as d
 from wagate.api.compat.media import file_name, guess_mime, media_class
 from wagate.api.compat.routing import dialect_route, json_response, log_unexpected
 from wagate.api.deps import authenticate
+from wagate.channels.base import Channel, Readiness
 from wagate.domain.contacts import validate_contact
 from wagate.domain.messages import OutboundDraft, is_http_url
 from wagate.domain.phones import normalize_phone
@@ -74,34 +75,37 @@ class _NoSuchMethod(d.WammError):
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A caller whose token is valid and whose WhatsApp connection (default channel) is usable."""
+    """A caller whose token is valid and whose WhatsApp connection (default channel) is usable.
+
+    ``reachable`` is False when the channel's provider could not be asked whether it can send
+    (``Readiness.unreachable``): requests that need an answer from it now say "please retry".
+    """
 
     rt: Runtime
     tenant: Tenant
     channel: ChannelRow
+    #: True when the channel's devices pull their work and find out about a number by sending.
+    checks_by_sending: bool = False
+    reachable: bool = True
 
     @property
     def zone(self) -> tzinfo:
         return d.resolve_timezone(tenant_timezone(self.tenant.settings) or self.rt.settings.compat_timezone)
 
 
-async def channel_authorized(rt: Runtime, channel: ChannelRow) -> str | None:
-    """Why the channel cannot deliver now (wagate's code), or ``None`` when it can.
+async def channel_readiness(rt: Runtime, channel: ChannelRow) -> tuple[Readiness, Channel | None]:
+    """Whether the channel can deliver now (``Readiness``), and its live instance on this node.
 
-    ``acc not authorized`` in wagate: the channel is paused, or its kind does not run on this
-    node, or the channel itself says it is not connected — a channel kind may expose
-    ``async def connected(self) -> bool`` (a device channel with no device online, a web
-    session logged out); kinds without it count as connected while active.
+    Not ready: the channel is paused, or its kind does not run on this node, or the channel
+    itself says so (``Channel.can_send_now``: no device online, credentials refused, web
+    session not connected, provider unreachable).
     """
     if channel.status != "active":
-        return "channel_paused"
+        return Readiness(False, "channel_paused"), None
     if not rt.registry.knows(channel.kind):
-        return "channel_kind_not_running"
+        return Readiness(False, "channel_kind_not_running"), None
     instance = await rt.channel_instance(channel)
-    connected: Callable[[], Any] | None = getattr(instance, "connected", None)
-    if connected is not None and not await connected():
-        return "channel_not_connected"
-    return None
+    return await instance.can_send_now(), instance
 
 
 async def _session(request: Request, token: str) -> Session:
@@ -115,10 +119,11 @@ async def _session(request: Request, token: str) -> Session:
         channel = await message_service.resolve_channel(rt, tenant, None)
     except ValidationError as exc:
         raise d.WammError(d.ACC_NOT_AUTHORIZED, exc.code) from exc
-    reason = await channel_authorized(rt, channel)
-    if reason is not None:
-        raise d.WammError(d.ACC_NOT_AUTHORIZED, reason)
-    return Session(rt, tenant, channel)
+    readiness, instance = await channel_readiness(rt, channel)
+    if not readiness and not readiness.unreachable:
+        raise d.WammError(d.ACC_NOT_AUTHORIZED, readiness.reason)
+    pull = instance is not None and not instance.push
+    return Session(rt, tenant, channel, checks_by_sending=pull, reachable=not readiness.unreachable)
 
 
 def _phone(session: Session, raw: str | None) -> str:
@@ -148,11 +153,25 @@ def _col(raw: str | None) -> int:
     return int(value)
 
 
-async def _require_whatsapp(session: Session, phone: str) -> None:
+async def _presence(session: Session, phone: str, *, live: bool = True) -> str:
+    """``exists``/``none``/``unknown``; "please retry" when the answer cannot be had now: the
+    channel's check failed or is still pending, or the provider is unreachable and the number
+    was never checked."""
     try:
-        presence = await whatsapp_presence(session.rt, session.tenant, phone, session.channel)
+        presence = await whatsapp_presence(
+            session.rt, session.tenant, phone, session.channel, live=live and session.reachable
+        )
     except PhoneCheckFailed as exc:
         raise d.WammError(d.PHONE_NOT_CHECKED, exc.code) from exc
+    if presence == "unknown" and not session.reachable:
+        raise d.WammError(d.PHONE_NOT_CHECKED, "provider_unreachable")
+    return presence
+
+
+async def _require_whatsapp(session: Session, phone: str, *, sending: bool = False) -> None:
+    """Refuse a number known to have no WhatsApp. A message to a device channel does not wait
+    for a separate check: the device opens the chat to send and reports ``not_on_whatsapp``."""
+    presence = await _presence(session, phone, live=not (sending and session.checks_by_sending))
     if presence == "none":
         raise d.WammError(d.NO_WHATSAPP, "not_on_whatsapp")
 
@@ -197,7 +216,7 @@ async def msg_to(request: Request, token: str, phone: str | None = None, text: s
     session = await _session(request, token)
     number = _phone(session, phone)
     body = _text(text)
-    await _require_whatsapp(session, number)
+    await _require_whatsapp(session, number, sending=True)
     draft = OutboundDraft(to=number, type="text", text=body, channel=session.channel.name, origin="wamm")
     return await _send(session, draft)
 
@@ -222,7 +241,7 @@ async def file_to(
     if not is_http_url(link):
         raise d.WammError(d.URL_FAIL, "invalid_url")
     caption = _caption(text)
-    await _require_whatsapp(session, number)
+    await _require_whatsapp(session, number, sending=True)
     mime = guess_mime(link)
     media: dict[str, Any] = {"url": link, "filename": file_name(link)}
     if mime:
@@ -259,10 +278,7 @@ async def check_phone(request: Request, token: str, phone: str | None = None) ->
         number = normalize_phone(phone, session.tenant.default_region, "phone")
     except ValidationError:
         return json_response({"err": 0, "result": "none"})  # not a phone number: certainly no WhatsApp
-    try:
-        presence = await whatsapp_presence(session.rt, session.tenant, number, session.channel)
-    except PhoneCheckFailed as exc:
-        raise d.WammError(d.FAIL_EXECUTION, exc.code) from exc
+    presence = await _presence(session, number)
     if presence == "unknown":
         raise d.WammError(d.FAIL_EXECUTION, "phone_check_unknown")
     return json_response({"err": 0, "result": presence})

@@ -152,6 +152,11 @@ class GraphClient:
         cursor = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
         return TemplatePage(data=list(data.get("data") or []), after=cursor)
 
+    async def phone_number(self, phone_number_id: str) -> dict[str, Any]:
+        """``GET /{phone_number_id}``: the number's own record; answers only to a valid token."""
+        data = await self._json(await self._http.get(f"/{phone_number_id}"))
+        return data if isinstance(data, dict) else {}
+
     async def check_contacts(self, phone_number_id: str, phones: list[str]) -> dict[str, str]:
         """The On-Premises API's contact check (``POST …/contacts``), offered by the sandbox and some
         providers; Meta's Cloud API has no such endpoint. Returns ``{digits: "valid"|"invalid"}``."""
