@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from wagate.domain.messages import Direction, OutboundMessage
+from wagate.domain.messages import INBOUND_ORIGIN, Direction, OutboundMessage
 from wagate.domain.statuses import Status, Verdict, decide
 from wagate.store.repos.events import append_event
 from wagate.store.tables import channels, events, message_status_history, messages
@@ -452,6 +452,7 @@ def insert_inbound(
             tenant_id=tenant_id,
             channel_id=channel_id,
             direction=Direction.IN.value,
+            origin=INBOUND_ORIGIN,
             phone=phone,
             type=type,
             payload=payload,

@@ -1,7 +1,7 @@
 """device_phone_checks: "is this number on WhatsApp?" jobs for the devices of a device channel
 
-Revision ID: 0011_phone_checks
-Revises: 0010_deployment
+Revision ID: 0013_phone_checks
+Revises: 0012_automations
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import wagate.store.types
 
-revision = "0011_phone_checks"
-down_revision = "0010_deployment"
+revision = "0013_phone_checks"
+down_revision = "0012_automations"
 branch_labels = None
 depends_on = None
 
