@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         description="Zone of the dates the WAMM-style API writes (YYYY-MM-DD HH:MM:SS); a tenant's zone (PATCH /v1/policy) wins.",
     )
 
+    media_link_ttl_seconds: float = Field(
+        default=7 * 24 * 3600.0,
+        gt=0,
+        description="How long a signed media link given to a CRM (webhooks, events feed, compatibility APIs) opens.",
+    )
+
     # Webhooks and the events feed (docs/webhooks.md, docs/operations.md).
     webhooks: bool = Field(default=True, description="Run the webhook sender (fan-out and delivery) in this process.")
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(

@@ -33,6 +33,7 @@ from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import tenant_timezone
 from wagate.errors import AuthError, ValidationError, WagateError
 from wagate.runtime import Runtime
+from wagate.services import media_links
 from wagate.services import messages as message_service
 from wagate.services.phones import PhoneCheckFailed, whatsapp_presence
 from wagate.store.repos import contacts as contact_repo
@@ -196,8 +197,12 @@ async def _records(session: Session, *, phone: str | None, direction: str | None
     rows, names = await session.rt.db.read(job)
     if not rows:
         raise d.WammError(d.MSGS_NOT_BE, "no_messages")
-    zone = session.zone
-    return json_response({"err": 0, "msg_data": [d.message_record(r, names.get(r.phone), zone) for r in rows]})
+    zone, now = session.zone, session.rt.clock.now()
+    records = [d.message_record(r, names.get(r.phone), zone) for r in rows]
+    for record in records:  # files of the gateway open as signed links, without headers
+        if record["msg_link"]:
+            record["msg_link"] = media_links.sign_url(session.rt, tenant_id, record["msg_link"], now)
+    return json_response({"err": 0, "msg_data": records})
 
 
 def _method(name: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
