@@ -6,6 +6,9 @@ break (URL-encoded once more by the CRM), the path forms, a repeated send within
 
 from __future__ import annotations
 
+import base64
+from urllib.parse import urlsplit
+
 import pytest
 import sqlalchemy as sa
 
@@ -191,3 +194,67 @@ async def test_msg_to_a_number_checked_before_is_queued_while_the_provider_is_un
     bare.rt.forget_channels(1)
     response = await bare.api2("msg_to", phone="79001234567", text="hi")
     assert response.json() == {"err": 0, "msg_id": 1}
+
+
+# --- file_from_base64 (wagate's extension) -----------------------------------------------------------
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+async def test_file_from_base64_as_a_php_form_post(compat: Compat) -> None:
+    # PHP: curl_setopt($ch, CURLOPT_POSTFIELDS, http_build_query(["phone" => …, "base64" => base64_encode($pdf), …]))
+    body = {
+        "phone": "+7 900 123-45-67",
+        "base64": base64.b64encode(PDF).decode(),
+        "filename": "Счёт 17.pdf",
+        "text": "Счёт%0Aк оплате",
+    }
+    response = await compat.client.post(f"/api2/file_from_base64/{compat.token}/", data=body)
+    assert response.json() == {"err": 0, "msg_id": 1}, response.text
+    row = await compat.rt.db.read(lambda c: c.execute(sa.select(messages).where(messages.c.id == 1)).one())
+    assert (row.type, row.phone, row.origin) == ("document", "79001234567", "wamm")
+    media = row.payload["media"]
+    assert (media["filename"], media["mime_type"], media["caption"]) == (
+        "Счёт 17.pdf",
+        "application/pdf",
+        "Счёт\nк оплате",
+    )
+    stored = await compat.client.get(urlsplit(media["url"]).path)
+    assert stored.content == PDF
+
+
+async def test_file_from_base64_as_json_with_a_data_uri(compat_sqlite: Compat) -> None:
+    data_uri = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    response = await compat_sqlite.client.post(
+        f"/api2/file_from_base64/{compat_sqlite.token}", json={"phone": "79001234567", "file": data_uri}
+    )
+    assert response.json() == {"err": 0, "msg_id": 1}
+    assert (await payload(compat_sqlite, 1))["media"]["mime_type"] == "image/png"  # type: ignore[index]
+
+
+async def test_file_from_base64_as_a_multipart_upload(compat_sqlite: Compat) -> None:
+    response = await compat_sqlite.client.post(
+        f"/api2/file_from_base64/{compat_sqlite.token}/",
+        data={"phone": "79001234567"},
+        files={"base64": ("scan.pdf", base64.b64encode(PDF), "text/plain")},
+    )
+    assert response.json() == {"err": 0, "msg_id": 1}
+    assert (await payload(compat_sqlite, 1))["media"]["filename"] == "scan.pdf"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("content", ["", "not base64 at all!", "===="])
+async def test_file_from_base64_without_a_file_is_file_fail(compat_sqlite: Compat, content: str) -> None:
+    response = await compat_sqlite.client.post(
+        f"/api2/file_from_base64/{compat_sqlite.token}/", data={"phone": "79001234567", "base64": content}
+    )
+    assert response.json() == {"err": "file fail"}
+
+
+async def test_file_from_base64_checks_the_phone_and_the_token_first(compat_sqlite: Compat) -> None:
+    url = f"/api2/file_from_base64/{compat_sqlite.token}/"
+    assert (await compat_sqlite.client.post(url, data={"phone": "12", "base64": "AAAA"})).json() == {
+        "err": "phone fail"
+    }
+    wrong = await compat_sqlite.client.post("/api2/file_from_base64/nope/", data={"phone": "79001234567"})
+    assert wrong.json() == {"err": "token fail"}

@@ -11,6 +11,8 @@ header. Only paths that are no method at all answer 404.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import inspect
 import re
 from collections.abc import Awaitable, Callable
@@ -18,12 +20,13 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.engine import Connection
 
 from wagate.api.compat import wamm_dialect as d
-from wagate.api.compat.media import file_name, guess_mime, media_class
+from wagate.api.compat.media import file_name, guess_mime, media_class, normalize_mime
 from wagate.api.compat.routing import dialect_route, json_response, log_unexpected
 from wagate.api.deps import authenticate
 from wagate.channels.base import Channel, Readiness
@@ -33,6 +36,7 @@ from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import tenant_timezone
 from wagate.errors import AuthError, ValidationError, WagateError
 from wagate.runtime import Runtime
+from wagate.services import media as media_service
 from wagate.services import media_links
 from wagate.services import messages as message_service
 from wagate.services.phones import PhoneCheckFailed, whatsapp_presence
@@ -336,6 +340,84 @@ async def contact_delete(request: Request, token: str, phone: str | None = None)
     if not await session.rt.db.write(lambda c: contact_repo.delete_contact(c, tenant_id, number)):
         raise d.WammError(d.PHONE_NOT_FOUND, "not_found")
     return json_response({"err": 0, "result": "delete"})
+
+
+#: File names from a data URI's MIME type when the client gives none.
+_DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(?:;[\w-]+=[^;,]*)*;base64,", re.IGNORECASE)
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    """The request's fields, whatever the client sent: a form (urlencoded or multipart), a JSON
+    object, or the query string; the body wins over the query."""
+    fields = {k: v for k, v in request.query_params.items()}
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        async with request.form(max_part_size=media_service.MAX_UPLOAD_BYTES * 2) as form:
+            for key, value in form.items():
+                if isinstance(value, str):
+                    fields[key] = value
+                else:  # an uploaded part: its bytes are the base64 text
+                    fields[key] = (await value.read()).decode("ascii", errors="replace")
+                    if value.filename and "filename" not in fields:
+                        fields["filename"] = value.filename
+        return fields
+    raw = await request.body()
+    if raw.strip().startswith(b"{"):
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise d.WammError(d.FAIL_EXECUTION, "malformed_json") from exc
+        if isinstance(body, dict):
+            fields.update({k: str(v) for k, v in body.items() if v is not None})
+    return fields
+
+
+def _decode_file(value: str | None) -> tuple[bytes, str | None]:
+    """Base64 (standard or URL-safe, with or without padding, line breaks allowed) or a data URI."""
+    text = (value or "").strip()
+    mime = None
+    match = _DATA_URI.match(text)
+    if match:
+        mime, text = match.group(1), text[match.end() :]
+    text = re.sub(r"\s+", "", text).replace("-", "+").replace("_", "/")
+    if not text:
+        raise d.WammError(d.FILE_FAIL, "required")
+    try:
+        content = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise d.WammError(d.FILE_FAIL, "invalid_base64") from exc
+    if not content:
+        raise d.WammError(d.FILE_FAIL, "required")
+    if len(content) > media_service.MAX_UPLOAD_BYTES:
+        raise d.WammError(d.FILE_FAIL, "too_large")
+    return content, mime
+
+
+@router.post("/file_from_base64/{token}/", summary="Send a file given as base64 (wagate's extension): {err: 0, msg_id}")
+@router.post("/file_from_base64/{token}", include_in_schema=False)
+async def file_from_base64(request: Request, token: str) -> Response:
+    """``phone``, the file as ``base64`` (or ``file``/``data``; a data URI is understood), an optional
+    ``filename`` (or ``name``) and caption (``text``/``caption``), in a form, JSON or the query."""
+    session = await _session(request, token)
+    fields = await _fields(request)
+    number = _phone(session, fields.get("phone"))
+    content, declared = _decode_file(fields.get("base64") or fields.get("file") or fields.get("data"))
+    filename = (fields.get("filename") or fields.get("name") or "").strip()[:255] or None
+    mime = normalize_mime(declared) if declared else None
+    mime = mime or (guess_mime("file:///" + filename) if filename else None)
+    caption = _caption(fields.get("text") or fields.get("caption"))
+    await _require_whatsapp(session, number, sending=True)
+    stored = await media_service.store(session.rt.settings, session.tenant.id, content, mime, filename)
+    media: dict[str, Any] = {
+        "url": media_service.media_url(session.rt.settings, stored.name),
+        "filename": filename or stored.name,
+        "mime_type": stored.mime_type,
+    }
+    if caption:
+        media["caption"] = caption
+    kind = media_class(mime).value
+    draft = OutboundDraft(to=number, type=kind, media=media, channel=session.channel.name, origin="wamm")
+    return await _send(session, draft)
 
 
 #: The methods by name, for the path forms.

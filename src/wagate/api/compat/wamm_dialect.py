@@ -36,6 +36,8 @@ WEB_TOO_LONG = "web fail, more 150"
 EMAIL_TOO_LONG = "email fail, more 150"
 PHONE_NOT_FOUND = "phone not found"
 FAIL_EXECUTION = "fail execution"
+#: wagate's extension ``file_from_base64``: the file is missing, not base64, or larger than 100 MB.
+FILE_FAIL = "file fail"
 
 MAX_TEXT = 1500
 MAX_COL = 100
