@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.dashboard.conftest import Desk, open_desk
-from wagate.api.v1.automations import automations_plugin
+from wagate.dashboard.automations import automations_plugin
 from wagate.webhooks.plugin import webhooks_plugin
 
 MSK = ZoneInfo("Europe/Moscow")

@@ -484,6 +484,7 @@ async def test_dates_follow_the_tenants_timezone_setting(compat_sqlite: Compat) 
     assert record["date_ins"] == "2026-01-24 21:52:00"  # UTC+5
 
 
-async def test_the_openapi_document_lists_the_eight_methods(compat_sqlite: Compat) -> None:
+async def test_the_openapi_document_lists_the_eight_methods_and_the_extension(compat_sqlite: Compat) -> None:
     paths = (await compat_sqlite.client.get("/openapi.json")).json()["paths"]
-    assert sorted(p for p in paths if p.startswith("/api2/")) == sorted(f"/api2/{m}/{{token}}/" for m in METHODS)
+    expected = [f"/api2/{m}/{{token}}/" for m in (*METHODS, "file_from_base64")]
+    assert sorted(p for p in paths if p.startswith("/api2/")) == sorted(expected)

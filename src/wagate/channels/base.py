@@ -18,6 +18,7 @@ __all__ = [
     "READY",
     "Channel",
     "ChannelConfig",
+    "Gated",
     "OutgoingMessage",
     "PhonePresence",
     "Readiness",
@@ -143,3 +144,14 @@ class Channel(Protocol):
         """Whether a message handed over now could reach WhatsApp (device online, credentials
         valid, session connected). Cheap enough to call per API request (cache provider probes)."""
         ...
+
+
+@runtime_checkable
+class Gated(Protocol):
+    """A push channel that can be temporarily unable to send (a web session not connected).
+
+    While ``accepting()`` is False the dispatcher claims nothing from it: its messages stay
+    ``queued`` (validity still applies) instead of spending their attempts on errors.
+    """
+
+    def accepting(self) -> bool: ...

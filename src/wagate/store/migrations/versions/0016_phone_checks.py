@@ -1,7 +1,7 @@
 """device_phone_checks: "is this number on WhatsApp?" jobs for the devices of a device channel
 
-Revision ID: 0013_phone_checks
-Revises: 0012_automations
+Revision ID: 0016_phone_checks
+Revises: 0015_web_sessions
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import wagate.store.types
 
-revision = "0013_phone_checks"
-down_revision = "0012_automations"
+revision = "0016_phone_checks"
+down_revision = "0015_web_sessions"
 branch_labels = None
 depends_on = None
 
