@@ -30,7 +30,8 @@ async def payload(c: Compat, message_id: int) -> object:
 # --- a literal %0A is a line break ---------------------------------------------------------------
 
 
-async def test_a_literal_percent_0a_encoded_by_the_crm_becomes_a_line_break(compat: Compat) -> None:
+async def test_a_literal_percent_0a_encoded_by_the_crm_becomes_a_line_break(compat_sqlite: Compat) -> None:
+    compat = compat_sqlite
     # PHP: $text = "Заказ №17 готов.%0AЗаберите"; file_get_contents(".../?phone=…&text=" . urlencode($text))
     url = f"/api2/msg_to/{compat.token}/?phone=79001234567&text=%D0%97%D0%B0%D0%BA%D0%B0%D0%B7+%E2%84%9617+%D0%B3%D0%BE%D1%82%D0%BE%D0%B2.%250A%D0%97%D0%B0%D0%B1%D0%B5%D1%80%D0%B8%D1%82%D0%B5"
     response = await compat.client.get(url)
@@ -64,7 +65,8 @@ async def test_a_file_caption_gets_line_breaks_and_emoji(compat_sqlite: Compat) 
 # --- the path forms ------------------------------------------------------------------------------
 
 
-async def test_msg_to_with_the_phone_in_the_path_and_the_text_in_the_query(compat: Compat) -> None:
+async def test_msg_to_with_the_phone_in_the_path_and_the_text_in_the_query(compat_sqlite: Compat) -> None:
+    compat = compat_sqlite
     response = await compat.client.get(f"/api2/msg_to/{compat.token}/79001234567/?text=Hello%250AWorld")
     assert response.json() == {"err": 0, "msg_id": 1}
     assert await payload(compat, 1) == {"text": "Hello\nWorld"}
