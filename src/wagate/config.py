@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         default=False,
         description="Media URLs may be fetched from loopback addresses (off: upload such files to /v1/media).",
     )
+    media_link_ttl_seconds: float = Field(
+        default=7 * 24 * 3600.0,
+        gt=0,
+        description="How long a signed media link given to a CRM (webhooks, events feed, compatibility APIs) opens.",
+    )
 
     # Webhooks and the events feed (docs/webhooks.md, docs/operations.md).
     webhooks: bool = Field(default=True, description="Run the webhook sender (fan-out and delivery) in this process.")

@@ -9,6 +9,8 @@ Values are stored as ``enc:v1:<token>`` so plain legacy values are recognisable.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -20,6 +22,12 @@ PREFIX = "enc:v1:"
 class SecretBox:
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._key = key
+
+    def derive(self, purpose: str) -> bytes:
+        """A key for ``purpose`` (e.g. signing media links), derived from this one with HMAC-SHA256:
+        every node with the same ``WAGATE_SECRET_KEY`` derives the same, nothing else can."""
+        return hmac.new(self._key, f"wagate:{purpose}".encode(), hashlib.sha256).digest()
 
     @classmethod
     def from_environment(cls, data_dir: Path, env_key: str | None = None) -> SecretBox:

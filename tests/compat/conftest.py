@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import make_settings, running_app, test_registry
-from wagate.channels.base import Channel, ChannelConfig, PhonePresence
+from wagate.channels.base import READY, Channel, ChannelConfig, PhonePresence, Readiness
 from wagate.channels.memory import MemoryChannel
 from wagate.channels.registry import ChannelRegistry
 from wagate.clock import FakeClock
@@ -31,7 +31,7 @@ START = datetime(2026, 1, 24, 16, 52, 0, tzinfo=UTC)  # 19:52:00 in Moscow, as i
 class FakePhoneChannel(MemoryChannel):
     """A memory channel whose phone check and connection are set by its settings:
     ``check`` = ``error`` (the check raises), ``unknown`` (cannot tell) or absent (the memory
-    rule: numbers ending in 0000 have no WhatsApp); ``online`` = false or ``crash``."""
+    rule: numbers ending in 0000 have no WhatsApp); ``online`` = false, ``unreachable`` or ``crash``."""
 
     kind: ClassVar[str] = "fakephone"
 
@@ -43,11 +43,13 @@ class FakePhoneChannel(MemoryChannel):
             return "unknown"
         return await super().check_phone(phone)
 
-    async def connected(self) -> bool:
+    async def can_send_now(self) -> Readiness:
         online = self.config.settings.get("online", True)
         if online == "crash":
             raise RuntimeError("the phone's connection state could not be read")
-        return bool(online)
+        if online == "unreachable":
+            return Readiness(False, "provider_unreachable")
+        return READY if online else Readiness(False, "device_offline")
 
 
 def compat_registry() -> ChannelRegistry:

@@ -114,7 +114,7 @@ async def test_a_channel_that_says_it_is_offline_is_acc_not_authorized(bare: Com
     await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"online": False})
     response = await bare.api2("msg_to", phone="79001234567", text="x")
     assert response.json() == {"err": "acc not authorized"}
-    assert response.headers["X-Wagate-Error"] == "channel_not_connected"
+    assert response.headers["X-Wagate-Error"] == "device_offline"
 
 
 async def test_a_crash_inside_a_route_is_fail_execution_never_a_500(bare: Compat) -> None:
@@ -149,7 +149,7 @@ async def test_msg_to_when_the_check_fails_asks_to_retry(bare: Compat) -> None:
     await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"check": "error"})
     response = await bare.api2("msg_to", phone="79001234567", text="x")
     assert response.json() == {"err": "phone not checked for WhatsApp, please retry"}
-    assert response.headers["X-Wagate-Error"] == "phone_check_failed"
+    assert response.headers["X-Wagate-Error"] == "phone_unreachable"  # the channel's own code
 
 
 async def test_msg_to_when_the_channel_cannot_tell_sends_anyway(bare: Compat) -> None:
@@ -259,10 +259,10 @@ async def test_check_phone_of_something_that_is_no_phone_number_is_none(compat_s
     assert (await compat_sqlite.api2("check_phone", phone="12")).json() == {"err": 0, "result": "none"}
 
 
-async def test_check_phone_when_the_check_fails_is_fail_execution(bare: Compat) -> None:
+async def test_check_phone_when_the_check_fails_asks_to_retry(bare: Compat) -> None:
     await bare.channel("phone", kind="fakephone", policy=OPEN, settings={"check": "error"})
     response = await bare.api2("check_phone", phone="79001234567")
-    assert response.json() == {"err": "fail execution", "result": "error"}
+    assert response.json() == {"err": "phone not checked for WhatsApp, please retry", "result": "error"}
 
 
 async def test_check_phone_when_the_channel_cannot_tell_is_fail_execution(bare: Compat) -> None:
@@ -484,6 +484,7 @@ async def test_dates_follow_the_tenants_timezone_setting(compat_sqlite: Compat) 
     assert record["date_ins"] == "2026-01-24 21:52:00"  # UTC+5
 
 
-async def test_the_openapi_document_lists_the_eight_methods(compat_sqlite: Compat) -> None:
+async def test_the_openapi_document_lists_the_eight_methods_and_the_extension(compat_sqlite: Compat) -> None:
     paths = (await compat_sqlite.client.get("/openapi.json")).json()["paths"]
-    assert sorted(p for p in paths if p.startswith("/api2/")) == sorted(f"/api2/{m}/{{token}}/" for m in METHODS)
+    expected = [f"/api2/{m}/{{token}}/" for m in (*METHODS, "file_from_base64")]
+    assert sorted(p for p in paths if p.startswith("/api2/")) == sorted(expected)

@@ -28,8 +28,9 @@ from wagate.services.messages import Accepted, Outcome, accept_messages
 from wagate.store.repos import tenants as tenant_repo
 from wagate.store.repos.tenants import Tenant
 
-#: Every rule on, as a production cloud channel would have it (plus a duplicate guard).
-STRICT = {"service_window": True, "consent": "enforce", "duplicate_window_s": 300}
+#: Every rule on, as a production cloud channel would have it (plus a duplicate guard, which the
+#: compatibility doors' messages meet only when ``compat_duplicate_window_s`` switches it on).
+STRICT = {"service_window": True, "consent": "enforce", "duplicate_window_s": 300, "compat_duplicate_window_s": 300}
 
 
 @dataclass

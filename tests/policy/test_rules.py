@@ -214,7 +214,7 @@ async def test_other_text_or_later_or_other_client_is_not_a_duplicate(gw: Gatewa
 
 
 async def test_duplicate_guard_off_allows_repeats(gw: Gateway, door: Door) -> None:
-    await gw.set_policy(duplicate_window_s=0)
+    await gw.set_policy(duplicate_window_s=0, compat_duplicate_window_s=0)
     await gw.inbound(PHONE)
     assert (await door({"to": PHONE, "text": "x"})).ok
     assert (await door({"to": PHONE, "text": "x"})).ok

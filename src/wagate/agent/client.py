@@ -35,6 +35,15 @@ class Offer:
     media: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CheckJob:
+    """A phone check leased to this device: is ``phone`` on WhatsApp?"""
+
+    id: int
+    phone: str
+    link: str
+
+
 class GatewayClient:
     def __init__(
         self, url: str, token: str, *, timeout: float = 15.0, transport: httpx.BaseTransport | None = None
@@ -86,6 +95,21 @@ class GatewayClient:
         if retry:
             body["retry"] = True
         response = self._http.post(f"/messages/{message_id}/result", json=body)
+        if response.status_code == 404:
+            return None
+        return self._check(response)
+
+    def next_check(self) -> CheckJob | None:
+        """The next leased phone check, or ``None`` (nothing due, or a gateway without checks)."""
+        response = self._http.get("/checks/next")
+        if response.status_code in (204, 404, 405):
+            return None
+        data = self._check(response)
+        return CheckJob(id=int(data["id"]), phone=str(data["phone"]), link=str(data["link"]))
+
+    def check_result(self, job_id: int, whatsapp: str) -> Any:
+        """Report a phone check (``exists``/``none``); ``None`` when the gateway no longer knows it."""
+        response = self._http.post(f"/checks/{job_id}/result", json={"whatsapp": whatsapp})
         if response.status_code == 404:
             return None
         return self._check(response)

@@ -25,7 +25,7 @@ import httpx
 
 from wagate import __version__
 from wagate.agent import whatsapp as wa
-from wagate.agent.client import GatewayClient, GatewayError, Offer
+from wagate.agent.client import CheckJob, GatewayClient, GatewayError, Offer
 from wagate.agent.driver import AgentClock, Driver, DriverError, Notification, RealClock
 from wagate.agent.journal import Journal
 
@@ -64,6 +64,7 @@ class AgentStats:
     notifications: int = 0
     heartbeats: int = 0
     errors: int = 0
+    checks: int = 0
     reported: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -113,6 +114,10 @@ class Agent:
         if self._last_heartbeat is None or now - self._last_heartbeat >= self.config.heartbeat_interval:
             self.heartbeat()
         self.forward_notifications()
+        job = self.client.next_check()
+        if job is not None:
+            self.check(job)
+            return 0.0
         answer = self.client.next()
         if isinstance(answer, Offer):
             outcome = self.deliver(answer)
@@ -179,6 +184,29 @@ class Agent:
             posted += 1
         self.stats.notifications += posted
         return posted
+
+    # -- checking one number ------------------------------------------------------------------------
+
+    def check(self, job: CheckJob) -> str | None:
+        """Open the chat link and see whether WhatsApp opens a chat (the seed's own test before
+        sending); report ``exists`` or ``none``. No report when the phone could not tell (a crash,
+        a timeout): the lease runs out and the gateway offers the check again."""
+        try:
+            self.ensure_ready()
+            self.driver.open_link(job.link)
+            state = self.wait_for(wa.ENTRY)
+        except DriverError as exc:
+            log.warning("phone check %s failed: %s", job.id, exc)
+            self.leave_chat()
+            return None
+        answer = {"ready": "exists", "not_on_whatsapp": "none"}.get(state)
+        if state == "not_on_whatsapp":
+            self.driver.click(wa.DIALOG_OK)
+        self.leave_chat()
+        if answer is not None:
+            self.client.check_result(job.id, answer)
+            self.stats.checks += 1
+        return answer
 
     # -- delivering one message ---------------------------------------------------------------------
 

@@ -15,11 +15,13 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from wagate.errors import SendError
 
 __all__ = [
+    "READY",
     "Channel",
     "ChannelConfig",
     "Gated",
     "OutgoingMessage",
     "PhonePresence",
+    "Readiness",
     "SendError",
     "SendResult",
     "warn_if_lease_shorter",
@@ -85,6 +87,31 @@ class SendResult:
 PhonePresence = str  # "exists" | "none" | "unknown"
 
 
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """Whether a channel can hand a message to WhatsApp now; true in a boolean context when it can.
+
+    ``reason`` is wagate's code when it cannot: ``device_offline`` (no device of the channel
+    online), ``auth_failed`` (the provider refused the channel's credentials),
+    ``session_disconnected`` (a web session not connected), ``provider_unreachable`` (the
+    provider could not be asked: nothing is known for certain, so a caller may queue but
+    should not promise anything that needs an answer from the provider now).
+    """
+
+    ready: bool
+    reason: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.ready
+
+    @property
+    def unreachable(self) -> bool:
+        return not self.ready and self.reason == "provider_unreachable"
+
+
+READY = Readiness(True)
+
+
 @runtime_checkable
 class Channel(Protocol):
     """One delivery route. Implementations are registered by kind in ``registry``."""
@@ -111,6 +138,11 @@ class Channel(Protocol):
 
     async def check_phone(self, phone: str) -> PhonePresence:
         """Whether ``phone`` is on WhatsApp, where the provider can tell; ``unknown`` otherwise."""
+        ...
+
+    async def can_send_now(self) -> Readiness:
+        """Whether a message handed over now could reach WhatsApp (device online, credentials
+        valid, session connected). Cheap enough to call per API request (cache provider probes)."""
         ...
 
 

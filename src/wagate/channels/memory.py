@@ -11,7 +11,7 @@ import asyncio
 from collections import Counter
 from typing import ClassVar
 
-from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult
+from wagate.channels.base import READY, ChannelConfig, OutgoingMessage, PhonePresence, Readiness, SendResult
 from wagate.errors import SendError
 
 
@@ -56,3 +56,9 @@ class MemoryChannel:
 
     async def check_phone(self, phone: str) -> PhonePresence:
         return "none" if phone.endswith("0000") else "exists"
+
+    async def can_send_now(self) -> Readiness:
+        """Ready unless the settings say otherwise: ``ready: false`` with an optional ``reason``."""
+        if self.config.settings.get("ready", True) is False:
+            return Readiness(False, str(self.config.settings.get("reason") or "device_offline"))
+        return READY

@@ -40,8 +40,14 @@ __all__ = [
     "count_status",
     "next_slot",
     "outgoing",
+    "pacing_rng",
     "retry_policy",
 ]
+
+
+def pacing_rng(rt: Runtime) -> random.Random:
+    """The pacing RNG of this runtime (phone checks of device channels draw their pauses from it too)."""
+    return _rng(rt)
 
 
 def _rng(rt: Runtime) -> random.Random:

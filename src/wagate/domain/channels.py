@@ -26,6 +26,8 @@ DEFAULT_PACING: dict[str, dict[str, Any]] = {
 #: to 20 messages/s.
 COEXISTENCE_PER_SECOND = 20.0
 #: Policy keys beyond the contract's two (docs/policy.md): ``duplicate_window_s`` (0 = off),
+#: ``compat_duplicate_window_s`` (the same guard for messages sent through the WAMM- and
+#: Devino-style doors; 0 by default, as the hosted services had no such rule),
 #: ``messaging_limit`` (Cloud API tier: 250/2000/10000/100000, null = unlimited) and
 #: ``limit_group`` (channels sharing one tier count). The in-memory test kind has every rule
 #: off, so tests of other features are not affected by policy; policy tests switch rules on.
@@ -34,6 +36,7 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         "service_window": True,
         "consent": "enforce",
         "duplicate_window_s": 300,
+        "compat_duplicate_window_s": 0,
         "messaging_limit": None,
         "limit_group": None,
     },
@@ -41,6 +44,7 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         "service_window": False,
         "consent": "warn",
         "duplicate_window_s": 300,
+        "compat_duplicate_window_s": 0,
         "messaging_limit": None,
         "limit_group": None,
     },
@@ -48,6 +52,7 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         "service_window": False,
         "consent": "warn",
         "duplicate_window_s": 300,
+        "compat_duplicate_window_s": 0,
         "messaging_limit": None,
         "limit_group": None,
     },
@@ -55,6 +60,7 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         "service_window": False,
         "consent": "off",
         "duplicate_window_s": 0,
+        "compat_duplicate_window_s": 0,
         "messaging_limit": None,
         "limit_group": None,
     },
@@ -64,6 +70,7 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         "service_window": False,
         "consent": "warn",
         "duplicate_window_s": 300,
+        "compat_duplicate_window_s": 0,
         "messaging_limit": None,
         "limit_group": None,
     },
@@ -183,6 +190,9 @@ def merge_policy(kind: str, current: dict[str, Any] | None, update: object) -> d
     if policy["consent"] not in CONSENT_MODES:
         raise ValidationError("policy.consent must be enforce, warn or off", field="policy.consent")
     policy["duplicate_window_s"] = validate_duplicate_window(policy.get("duplicate_window_s", 0))
+    policy["compat_duplicate_window_s"] = validate_duplicate_window(
+        policy.get("compat_duplicate_window_s", 0), "policy.compat_duplicate_window_s"
+    )
     policy["messaging_limit"] = validate_messaging_limit(policy.get("messaging_limit"))
     policy["limit_group"] = validate_limit_group(policy.get("limit_group"))
     return policy

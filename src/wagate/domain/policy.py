@@ -37,6 +37,8 @@ from wagate.domain.window import window_at
 from wagate.errors import PolicyError, ValidationError
 
 CONSENT_MODES = ("enforce", "warn", "off")
+#: Origins of the compatibility doors (``api/compat``).
+COMPAT_ORIGINS = frozenset({"wamm", "devino"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,8 @@ class ChannelPolicy:
     service_window: bool
     consent: str
     duplicate_window_s: int = 0
+    #: The guard for messages of the compatibility doors (``COMPAT_ORIGINS``): off by default.
+    compat_duplicate_window_s: int = 0
     messaging_limit: int | None = None
     limit_group: str | None = None
 
@@ -56,9 +60,18 @@ class ChannelPolicy:
             service_window=bool(merged.get("service_window")),
             consent=str(merged.get("consent", "enforce")),
             duplicate_window_s=int(merged.get("duplicate_window_s") or 0),
+            compat_duplicate_window_s=int(merged.get("compat_duplicate_window_s") or 0),
             messaging_limit=merged.get("messaging_limit"),
             limit_group=merged.get("limit_group") or None,
         )
+
+    def duplicate_window(self, origin: str) -> int:
+        """Seconds within which the same message to the same client is refused (0 = off).
+
+        The WAMM- and Devino-style doors have their own window, off by default: the hosted
+        services they stand in for sent a repeated message again, and CRMs rely on that.
+        """
+        return self.compat_duplicate_window_s if origin in COMPAT_ORIGINS else self.duplicate_window_s
 
     def tier_group(self, channel: str) -> str:
         return self.limit_group or channel
@@ -228,6 +241,10 @@ class Candidate:
     def is_template(self) -> bool:
         return self.type == "template"
 
+    @property
+    def duplicate_window_s(self) -> int:
+        return self.policy.duplicate_window(self.origin)
+
 
 @dataclass(slots=True)
 class TierState:
@@ -311,12 +328,13 @@ def decide(candidate: Candidate, facts: Facts, tenant: TenantPolicy, now: dateti
     key = content_key(candidate.type, payload)
     # The duplicate guard catches a CRM sending twice; a bot answering the same question twice
     # (the menu again, the same FAQ answer) is a conversation, not a duplicate.
-    if policy.duplicate_window_s > 0 and candidate.origin != "automation":
-        since = now - timedelta(seconds=policy.duplicate_window_s)
+    window = candidate.duplicate_window_s
+    if window > 0 and candidate.origin != "automation":
+        since = now - timedelta(seconds=window)
         if any(k == key and at > since for k, at in facts.recent.get(candidate.phone, ())):
             return _refuse(
                 PolicyError(
-                    f"the same message went to this client less than {policy.duplicate_window_s} s ago",
+                    f"the same message went to this client less than {window} s ago",
                     code="duplicate_message",
                     field="to",
                 )

@@ -36,17 +36,19 @@ async def whatsapp_presence(
     *,
     timeout: float = CHECK_TIMEOUT_SECONDS,
     now: datetime | None = None,
+    live: bool = True,
 ) -> str:
     """``exists``, ``none`` or ``unknown`` for an E.164 ``phone``; raises ``PhoneCheckFailed``.
 
     ``unknown`` means the channel has no way to tell (the Cloud API, a kind this node does
-    not run); a failure means it tried and could not finish.
+    not run) or, with ``live=False``, that only the cache was asked; a failure means the
+    channel tried and could not finish (its code says why, e.g. ``phone_check_pending``).
     """
     now = now or rt.clock.now()
     cached = await rt.db.read(lambda c: contact_repo.get_phone_check(c, tenant.id, phone, now))
     if cached is not None:
         return str(cached.whatsapp)
-    if not rt.registry.knows(channel.kind):
+    if not live or not rt.registry.knows(channel.kind):
         return "unknown"
     try:
         instance = await rt.channel_instance(channel)
@@ -54,6 +56,8 @@ async def whatsapp_presence(
             answer = await instance.check_phone(phone)
     except TimeoutError as exc:
         raise PhoneCheckFailed(f"the channel did not answer within {timeout:g} s", field="phone") from exc
+    except ChannelError as exc:
+        raise PhoneCheckFailed(f"the channel could not check the number: {exc}", field="phone", code=exc.code) from exc
     except Exception as exc:  # any channel failure: the number was not checked, the caller may retry
         raise PhoneCheckFailed(f"the channel could not check the number: {exc}", field="phone") from exc
     if answer in ("exists", "none"):

@@ -97,15 +97,15 @@ def gather(
     if names:
         facts.templates = template_repo.templates_for_send(conn, tenant.id, names, {c.channel for c in candidates})
     pairs = {(c.channel_id, c.phone) for c in candidates if c.policy.needs_window}
-    longest = max((c.policy.duplicate_window_s for c in candidates), default=0)
+    longest = max((c.duplicate_window_s for c in candidates), default=0)
     if lock and longest:
-        repo.lock_phones(conn, tenant.id, (c.phone for c in candidates if c.policy.duplicate_window_s))
+        repo.lock_phones(conn, tenant.id, (c.phone for c in candidates if c.duplicate_window_s))
     facts.last_inbound, facts.recent = repo.activity(
         conn,
         tenant.id,
         window_pairs=pairs,
         window_since=now - WINDOW if pairs else None,
-        duplicate_phones={c.phone for c in candidates if c.policy.duplicate_window_s},
+        duplicate_phones={c.phone for c in candidates if c.duplicate_window_s},
         duplicate_since=now - timedelta(seconds=longest) if longest else None,
     )
     consent_phones = {c.phone for c in candidates if c.policy.consent != "off"}

@@ -56,3 +56,23 @@ device_notifications = sa.Table(
     sa.Column("received_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("channel_id", "key_hash"),
 )
+
+#: Phone checks a device does for its channel ("is this number on WhatsApp?"): the gateway
+#: queues one when a CRM asks about a number it has no answer for; a device leases it
+#: (``GET /device/v1/checks/next``, paced like sends), opens the chat link and reports.
+device_phone_checks = sa.Table(
+    "device_phone_checks",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("channel_id", BigId, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("phone", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("result", sa.String(8), nullable=True),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_expires_at", UTCDateTime(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_device_phone_checks_channel_status", "channel_id", "status", "id"),
+    sa.Index("ix_device_phone_checks_channel_phone", "channel_id", "phone"),
+)

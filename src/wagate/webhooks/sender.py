@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 from wagate import __version__
 from wagate.outbound import GuardedResolver, OutboundPolicy, OutboundRefused
 from wagate.runtime import Runtime
+from wagate.services import media_links
 from wagate.store.repos import webhooks as repo
 from wagate.store.repos.webhooks import Claimed, Outcome
 from wagate.webhooks import sleep_until
@@ -291,7 +292,7 @@ class Sender:
             tenant_id=item.tenant_id,
             type=item.event_type,
             message_id=item.message_id,
-            payload=item.payload,
+            payload=media_links.sign_links(self.rt, item.tenant_id, item.payload),
             created_at=item.event_created_at,
         )
         address = await self._channel_address(item) if item.event_type == "message.received" else None

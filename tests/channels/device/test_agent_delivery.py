@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from wagate.agent import Agent, AgentConfig
-from wagate.agent.client import GatewayClient, Offer
+from wagate.agent.client import CheckJob, GatewayClient, Offer
 from wagate.agent.driver import VirtualClock
 from wagate.agent.fake import FakeDevice
 from wagate.agent.journal import Journal
@@ -130,3 +132,41 @@ def test_the_screen_is_woken_before_opening_the_chat(agent: Agent, phone: FakeDe
     phone.turn_screen_off()
     assert agent.deliver(offer(1, "79001234567", "Hi")).status == "sent"
     assert phone.actions.index("wake") < phone.actions.index("open chat 79001234567")
+
+
+# -- phone checks -------------------------------------------------------------------------------------
+
+
+def check_agent(phone: FakeDevice, clock: VirtualClock, reports: list[tuple[str, object]]) -> Agent:
+    """An agent whose gateway is a recording fake (the gateway side is tested over HTTP elsewhere)."""
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        reports.append((request.url.path, json.loads(request.content) if request.content else None))
+        return httpx.Response(200, json={"applied": True})
+
+    client = GatewayClient("http://gateway.test", "t", transport=httpx.MockTransport(gateway))
+    return Agent(client, phone, config=AgentConfig(), clock=clock)
+
+
+def test_a_phone_check_opens_the_chat_and_reports_exists(phone: FakeDevice, clock: VirtualClock) -> None:
+    reports: list[tuple[str, object]] = []
+    agent = check_agent(phone, clock, reports)
+    assert agent.check(CheckJob(id=7, phone="79001234567", link=wa_me_link("79001234567", ""))) == "exists"
+    assert reports == [("/device/v1/checks/7/result", {"whatsapp": "exists"})]
+    assert phone.sent == [] and phone.actions[-2:] == ["back", "back"]  # nothing typed, nothing sent
+
+
+def test_a_phone_check_of_a_number_without_whatsapp_reports_none(phone: FakeDevice, clock: VirtualClock) -> None:
+    reports: list[tuple[str, object]] = []
+    agent = check_agent(phone, clock, reports)
+    assert agent.check(CheckJob(id=8, phone="79001230000", link=wa_me_link("79001230000", ""))) == "none"
+    assert reports == [("/device/v1/checks/8/result", {"whatsapp": "none"})]
+    assert "click android:id/button1" in phone.actions
+
+
+def test_a_phone_check_the_phone_cannot_answer_is_not_reported(phone: FakeDevice, clock: VirtualClock) -> None:
+    phone.entry_delays["79001234567"] = 10.0
+    reports: list[tuple[str, object]] = []
+    agent = check_agent(phone, clock, reports)
+    assert agent.check(CheckJob(id=9, phone="79001234567", link=wa_me_link("79001234567", ""))) is None
+    assert reports == []  # the lease runs out and the gateway offers the check again

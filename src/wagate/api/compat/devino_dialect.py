@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wagate.api.compat.media import file_name, guess_mime, media_class, normalize_mime
+from wagate.domain import error_codes
 from wagate.domain.messages import MAX_CALLBACK_DATA, OutboundDraft, is_http_url
 from wagate.domain.phones import normalize_phone
 from wagate.errors import AuthError, PolicyError, ValidationError, WagateError
@@ -72,59 +73,48 @@ DESCRIPTIONS: dict[tuple[str, str | None], str] = {
     (TOO_LONG, "callbackData"): "Слишком длинные данные коллбэка.",
 }
 
-#: ``PolicyError.code`` → (key, field, description, the seed's status code). The dialect says
-#: "Отправка запрещена" (``forbidden``) for refusals, with the seed's callback code for the
-#: same reason in the description; malformed template parameters get the validation key of
+#: ``PolicyError.code`` → (key, field, description). The dialect says "Отправка запрещена"
+#: (``forbidden``) for refusals, with the seed's callback code for the same reason (from the one
+#: table, ``wagate.domain.error_codes``) in the description; malformed template parameters get the validation key of
 #: ``templateParams`` instead, as the request was wrong rather than refused.
-POLICY: dict[str, tuple[str, str | None, str, int | None]] = {
-    "template_not_found": (
-        FORBIDDEN,
-        None,
-        "Отправка запрещена: шаблон не существует для указанного языка или локали",
-        2309,
-    ),
+POLICY: dict[str, tuple[str, str | None, str]] = {
+    "template_not_found": (FORBIDDEN, None, "Отправка запрещена: шаблон не существует для указанного языка или локали"),
     "template_language_not_found": (
         FORBIDDEN,
         None,
         "Отправка запрещена: шаблон не существует для указанного языка или локали",
-        2310,
     ),
-    "template_not_approved": (FORBIDDEN, None, "Отправка запрещена: шаблон не одобрен", 2309),
+    "template_not_approved": (FORBIDDEN, None, "Отправка запрещена: шаблон не одобрен"),
     "template_param_count": (
         FORBIDDEN,
         None,
         "Отправка запрещена: количество указанных параметров шаблона не соответствует их ожидаемому количеству",
-        2308,
     ),
-    "template_param_too_long": (TOO_LONG, "templateParams", "Превышение длины параметра шаблона", 2311),
+    "template_param_too_long": (TOO_LONG, "templateParams", "Превышение длины параметра шаблона"),
     "template_param_invalid": (
         INVALID,
         "templateParams",
         "В значении параметра шаблона нельзя использовать переносы строки, табуляцию и 4 пробела подряд",
-        None,
     ),
-    "consent_required": (FORBIDDEN, None, "Отправка запрещена: нет согласия получателя на сообщения", None),
-    "opted_out": (FORBIDDEN, None, "Отправка запрещена: получатель отказался от сообщений", None),
+    "consent_required": (FORBIDDEN, None, "Отправка запрещена: нет согласия получателя на сообщения"),
+    "opted_out": (FORBIDDEN, None, "Отправка запрещена: получатель отказался от сообщений"),
     "outside_service_window": (
         FORBIDDEN,
         None,
         "Отправка запрещена: сообщение отправлено вне диалога и без указания шаблона",
-        2312,
     ),
-    "duplicate_message": (FORBIDDEN, None, "Отправка запрещена: отклонено как дубликат", 2009),
+    "duplicate_message": (FORBIDDEN, None, "Отправка запрещена: отклонено как дубликат"),
     "daily_cap_exceeded": (
         FORBIDDEN,
         None,
         "Отправка запрещена: за короткий промежуток времени было отправлено слишком много сообщений. "
         "Повторите отправку",
-        2301,
     ),
     "tier_limit_exceeded": (
         FORBIDDEN,
         None,
         "Отправка запрещена: за короткий промежуток времени было отправлено слишком много сообщений. "
         "Повторите отправку",
-        2301,
     ),
 }
 
@@ -197,7 +187,9 @@ def accepted(message_id: int) -> dict[str, str]:
 
 def policy_rejection(exc: PolicyError, index: int | None) -> dict[str, Any]:
     """The one place PolicyErrors become Devino results (see ``POLICY``)."""
-    key, field, text, status = POLICY.get(exc.code, (FORBIDDEN, None, "Отправка запрещена", None))
+    key, field, text = POLICY.get(exc.code, (FORBIDDEN, None, "Отправка запрещена"))
+    known = error_codes.ERRORS.get(exc.code)
+    status = known.devino if known is not None and known.devino != error_codes.DEVINO_UNKNOWN else None
     codes = f"{status}, {exc.code}" if status is not None else exc.code
     return rejected([Reason(key, field)], index, f"{text} ({codes}).")
 

@@ -11,26 +11,33 @@ header. Only paths that are no method at all answer 404.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.engine import Connection
 
 from wagate.api.compat import wamm_dialect as d
-from wagate.api.compat.media import file_name, guess_mime, media_class
+from wagate.api.compat.media import file_name, guess_mime, media_class, normalize_mime
 from wagate.api.compat.routing import dialect_route, json_response, log_unexpected
 from wagate.api.deps import authenticate
+from wagate.channels.base import Channel, Readiness
 from wagate.domain.contacts import validate_contact
 from wagate.domain.messages import OutboundDraft, is_http_url
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import tenant_timezone
 from wagate.errors import AuthError, DatabaseUnavailable, ValidationError, WagateError
 from wagate.runtime import Runtime
+from wagate.services import media as media_service
+from wagate.services import media_links
 from wagate.services import messages as message_service
 from wagate.services.phones import PhoneCheckFailed, whatsapp_presence
 from wagate.store.repos import contacts as contact_repo
@@ -77,34 +84,37 @@ class _NoSuchMethod(d.WammError):
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A caller whose token is valid and whose WhatsApp connection (default channel) is usable."""
+    """A caller whose token is valid and whose WhatsApp connection (default channel) is usable.
+
+    ``reachable`` is False when the channel's provider could not be asked whether it can send
+    (``Readiness.unreachable``): requests that need an answer from it now say "please retry".
+    """
 
     rt: Runtime
     tenant: Tenant
     channel: ChannelRow
+    #: True when the channel's devices pull their work and find out about a number by sending.
+    checks_by_sending: bool = False
+    reachable: bool = True
 
     @property
     def zone(self) -> tzinfo:
         return d.resolve_timezone(tenant_timezone(self.tenant.settings) or self.rt.settings.compat_timezone)
 
 
-async def channel_authorized(rt: Runtime, channel: ChannelRow) -> str | None:
-    """Why the channel cannot deliver now (wagate's code), or ``None`` when it can.
+async def channel_readiness(rt: Runtime, channel: ChannelRow) -> tuple[Readiness, Channel | None]:
+    """Whether the channel can deliver now (``Readiness``), and its live instance on this node.
 
-    ``acc not authorized`` in wagate: the channel is paused, or its kind does not run on this
-    node, or the channel itself says it is not connected — a channel kind may expose
-    ``async def connected(self) -> bool`` (a device channel with no device online, a web
-    session logged out); kinds without it count as connected while active.
+    Not ready: the channel is paused, or its kind does not run on this node, or the channel
+    itself says so (``Channel.can_send_now``: no device online, credentials refused, web
+    session not connected, provider unreachable).
     """
     if channel.status != "active":
-        return "channel_paused"
+        return Readiness(False, "channel_paused"), None
     if not rt.registry.knows(channel.kind):
-        return "channel_kind_not_running"
+        return Readiness(False, "channel_kind_not_running"), None
     instance = await rt.channel_instance(channel)
-    connected: Callable[[], Any] | None = getattr(instance, "connected", None)
-    if connected is not None and not await connected():
-        return "channel_not_connected"
-    return None
+    return await instance.can_send_now(), instance
 
 
 async def _session(request: Request, token: str) -> Session:
@@ -118,10 +128,11 @@ async def _session(request: Request, token: str) -> Session:
         channel = await message_service.resolve_channel(rt, tenant, None)
     except ValidationError as exc:
         raise d.WammError(d.ACC_NOT_AUTHORIZED, exc.code) from exc
-    reason = await channel_authorized(rt, channel)
-    if reason is not None:
-        raise d.WammError(d.ACC_NOT_AUTHORIZED, reason)
-    return Session(rt, tenant, channel)
+    readiness, instance = await channel_readiness(rt, channel)
+    if not readiness and not readiness.unreachable:
+        raise d.WammError(d.ACC_NOT_AUTHORIZED, readiness.reason)
+    pull = instance is not None and not instance.push
+    return Session(rt, tenant, channel, checks_by_sending=pull, reachable=not readiness.unreachable)
 
 
 def _phone(session: Session, raw: str | None) -> str:
@@ -134,10 +145,11 @@ def _phone(session: Session, raw: str | None) -> str:
 
 
 def _text(raw: str | None) -> str:
-    """Emoji codes substituted first; the 1500-character limit applies to the text as sent."""
+    """A literal ``%0A`` becomes a line break and emoji codes are substituted first; the
+    1500-character limit applies to the text as sent."""
     if raw is None or not raw.strip():
         raise d.WammError(d.TEXT_FAIL, "required")
-    text = d.substitute_emoji(raw)
+    text = d.substitute_emoji(d.decode_line_breaks(raw))
     if len(text) > d.MAX_TEXT:
         raise d.WammError(d.TEXT_TOO_LONG, "too_long")
     return text
@@ -150,11 +162,25 @@ def _col(raw: str | None) -> int:
     return int(value)
 
 
-async def _require_whatsapp(session: Session, phone: str) -> None:
+async def _presence(session: Session, phone: str, *, live: bool = True) -> str:
+    """``exists``/``none``/``unknown``; "please retry" when the answer cannot be had now: the
+    channel's check failed or is still pending, or the provider is unreachable and the number
+    was never checked."""
     try:
-        presence = await whatsapp_presence(session.rt, session.tenant, phone, session.channel)
+        presence = await whatsapp_presence(
+            session.rt, session.tenant, phone, session.channel, live=live and session.reachable
+        )
     except PhoneCheckFailed as exc:
         raise d.WammError(d.PHONE_NOT_CHECKED, exc.code) from exc
+    if presence == "unknown" and not session.reachable:
+        raise d.WammError(d.PHONE_NOT_CHECKED, "provider_unreachable")
+    return presence
+
+
+async def _require_whatsapp(session: Session, phone: str, *, sending: bool = False) -> None:
+    """Refuse a number known to have no WhatsApp. A message to a device channel does not wait
+    for a separate check: the device opens the chat to send and reports ``not_on_whatsapp``."""
+    presence = await _presence(session, phone, live=not (sending and session.checks_by_sending))
     if presence == "none":
         raise d.WammError(d.NO_WHATSAPP, "not_on_whatsapp")
 
@@ -179,8 +205,12 @@ async def _records(session: Session, *, phone: str | None, direction: str | None
     rows, names = await session.rt.db.read(job)
     if not rows:
         raise d.WammError(d.MSGS_NOT_BE, "no_messages")
-    zone = session.zone
-    return json_response({"err": 0, "msg_data": [d.message_record(r, names.get(r.phone), zone) for r in rows]})
+    zone, now = session.zone, session.rt.clock.now()
+    records = [d.message_record(r, names.get(r.phone), zone) for r in rows]
+    for record in records:  # files of the gateway open as signed links, without headers
+        if record["msg_link"]:
+            record["msg_link"] = media_links.sign_url(session.rt, tenant_id, record["msg_link"], now)
+    return json_response({"err": 0, "msg_data": records})
 
 
 def _method(name: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -199,23 +229,38 @@ async def msg_to(request: Request, token: str, phone: str | None = None, text: s
     session = await _session(request, token)
     number = _phone(session, phone)
     body = _text(text)
-    await _require_whatsapp(session, number)
+    await _require_whatsapp(session, number, sending=True)
     draft = OutboundDraft(to=number, type="text", text=body, channel=session.channel.name, origin="wamm")
     return await _send(session, draft)
 
 
+def _caption(raw: str | None) -> str | None:
+    """A file's optional caption (wagate's extension): line breaks and emoji as in ``text``."""
+    if raw is None or not raw.strip():
+        return None
+    caption = d.substitute_emoji(d.decode_line_breaks(raw))
+    if len(caption) > d.MAX_TEXT:
+        raise d.WammError(d.TEXT_TOO_LONG, "too_long")
+    return caption
+
+
 @_method("file_to", "Send a file by its public URL: {err: 0, msg_id}")
-async def file_to(request: Request, token: str, phone: str | None = None, url: str | None = None) -> Response:
+async def file_to(
+    request: Request, token: str, phone: str | None = None, url: str | None = None, text: str | None = None
+) -> Response:
     session = await _session(request, token)
     number = _phone(session, phone)
     link = (url or "").strip()
     if not is_http_url(link):
         raise d.WammError(d.URL_FAIL, "invalid_url")
-    await _require_whatsapp(session, number)
+    caption = _caption(text)
+    await _require_whatsapp(session, number, sending=True)
     mime = guess_mime(link)
     media: dict[str, Any] = {"url": link, "filename": file_name(link)}
     if mime:
         media["mime_type"] = mime
+    if caption:
+        media["caption"] = caption
     draft = OutboundDraft(
         to=number, type=media_class(mime).value, media=media, channel=session.channel.name, origin="wamm"
     )
@@ -246,10 +291,7 @@ async def check_phone(request: Request, token: str, phone: str | None = None) ->
         number = normalize_phone(phone, session.tenant.default_region, "phone")
     except ValidationError:
         return json_response({"err": 0, "result": "none"})  # not a phone number: certainly no WhatsApp
-    try:
-        presence = await whatsapp_presence(session.rt, session.tenant, number, session.channel)
-    except PhoneCheckFailed as exc:
-        raise d.WammError(d.FAIL_EXECUTION, exc.code) from exc
+    presence = await _presence(session, number)
     if presence == "unknown":
         raise d.WammError(d.FAIL_EXECUTION, "phone_check_unknown")
     return json_response({"err": 0, "result": presence})
@@ -302,6 +344,124 @@ async def contact_delete(request: Request, token: str, phone: str | None = None)
     if not await session.rt.db.write(lambda c: contact_repo.delete_contact(c, tenant_id, number)):
         raise d.WammError(d.PHONE_NOT_FOUND, "not_found")
     return json_response({"err": 0, "result": "delete"})
+
+
+#: File names from a data URI's MIME type when the client gives none.
+_DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(?:;[\w-]+=[^;,]*)*;base64,", re.IGNORECASE)
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    """The request's fields, whatever the client sent: a form (urlencoded or multipart), a JSON
+    object, or the query string; the body wins over the query."""
+    fields = {k: v for k, v in request.query_params.items()}
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        async with request.form(max_part_size=media_service.MAX_UPLOAD_BYTES * 2) as form:
+            for key, value in form.items():
+                if isinstance(value, str):
+                    fields[key] = value
+                else:  # an uploaded part: its bytes are the base64 text
+                    fields[key] = (await value.read()).decode("ascii", errors="replace")
+                    if value.filename and "filename" not in fields:
+                        fields["filename"] = value.filename
+        return fields
+    raw = await request.body()
+    if raw.strip().startswith(b"{"):
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise d.WammError(d.FAIL_EXECUTION, "malformed_json") from exc
+        if isinstance(body, dict):
+            fields.update({k: str(v) for k, v in body.items() if v is not None})
+    return fields
+
+
+def _decode_file(value: str | None) -> tuple[bytes, str | None]:
+    """Base64 (standard or URL-safe, with or without padding, line breaks allowed) or a data URI."""
+    text = (value or "").strip()
+    mime = None
+    match = _DATA_URI.match(text)
+    if match:
+        mime, text = match.group(1), text[match.end() :]
+    text = re.sub(r"\s+", "", text).replace("-", "+").replace("_", "/")
+    if not text:
+        raise d.WammError(d.FILE_FAIL, "required")
+    try:
+        content = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise d.WammError(d.FILE_FAIL, "invalid_base64") from exc
+    if not content:
+        raise d.WammError(d.FILE_FAIL, "required")
+    if len(content) > media_service.MAX_UPLOAD_BYTES:
+        raise d.WammError(d.FILE_FAIL, "too_large")
+    return content, mime
+
+
+@router.post("/file_from_base64/{token}/", summary="Send a file given as base64 (wagate's extension): {err: 0, msg_id}")
+@router.post("/file_from_base64/{token}", include_in_schema=False)
+async def file_from_base64(request: Request, token: str) -> Response:
+    """``phone``, the file as ``base64`` (or ``file``/``data``; a data URI is understood), an optional
+    ``filename`` (or ``name``) and caption (``text``/``caption``), in a form, JSON or the query."""
+    session = await _session(request, token)
+    fields = await _fields(request)
+    number = _phone(session, fields.get("phone"))
+    content, declared = _decode_file(fields.get("base64") or fields.get("file") or fields.get("data"))
+    filename = (fields.get("filename") or fields.get("name") or "").strip()[:255] or None
+    mime = normalize_mime(declared) if declared else None
+    mime = mime or (guess_mime("file:///" + filename) if filename else None)
+    caption = _caption(fields.get("text") or fields.get("caption"))
+    await _require_whatsapp(session, number, sending=True)
+    stored = await media_service.store(session.rt.settings, session.tenant.id, content, mime, filename)
+    media: dict[str, Any] = {
+        "url": media_service.media_url(session.rt.settings, stored.name),
+        "filename": filename or stored.name,
+        "mime_type": stored.mime_type,
+    }
+    if caption:
+        media["caption"] = caption
+    kind = media_class(mime).value
+    draft = OutboundDraft(to=number, type=kind, media=media, channel=session.channel.name, origin="wamm")
+    return await _send(session, draft)
+
+
+#: The methods by name, for the path forms.
+_HANDLERS: dict[str, Callable[..., Awaitable[Response]]] = {
+    "msg_to": msg_to,
+    "file_to": file_to,
+    "msg_state": msg_state,
+    "check_phone": check_phone,
+    "msg_get_last": msg_get_last,
+    "msg_get": msg_get,
+    "contact_to": contact_to,
+    "contact_delete": contact_delete,
+}
+
+
+def _path_form(method: str) -> Callable[..., Awaitable[Response]]:
+    """``/api2/METHOD/{token}/{phone}/{text}`` and the like: the parameters in the path.
+
+    The path is split before it is decoded (``scope["raw_path"]``), so an encoded ``%2F`` in a
+    text stays in the text; query parameters fill whatever the path leaves out.
+    """
+    handler = _HANDLERS[method]
+    allowed = set(inspect.signature(handler).parameters) - {"request", "token"}
+
+    async def endpoint(request: Request, token: str, rest: str) -> Response:
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        segments = raw.decode("latin-1").split("?", 1)[0].split("/")
+        # ["", "api2", METHOD, TOKEN, ...the parameters]
+        params = {k: v for k, v in request.query_params.items() if k in allowed}
+        for name, value in d.path_params(method, segments[4:]).items():
+            params.setdefault(name, value)
+        return await handler(request, token, **params)
+
+    return endpoint
+
+
+for _name in d.PATH_PARAMS:
+    router.add_api_route(
+        f"/{_name}/{{token}}/{{rest:path}}", _path_form(_name), methods=["GET"], include_in_schema=False
+    )
 
 
 @router.api_route(

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from urllib.parse import unquote, unquote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from wagate.domain import error_codes
 from wagate.domain.statuses import Status
-from wagate.errors import AuthError, PolicyError, ValidationError, WagateError
+from wagate.errors import AuthError, ChannelError, PolicyError, ValidationError, WagateError
 
 # The error strings of the seed, each exactly as a CRM compares it.
 TOKEN_FAIL = "token fail"
@@ -34,6 +36,8 @@ WEB_TOO_LONG = "web fail, more 150"
 EMAIL_TOO_LONG = "email fail, more 150"
 PHONE_NOT_FOUND = "phone not found"
 FAIL_EXECUTION = "fail execution"
+#: wagate's extension ``file_from_base64``: the file is missing, not base64, or larger than 100 MB.
+FILE_FAIL = "file fail"
 
 MAX_TEXT = 1500
 MAX_COL = 100
@@ -64,6 +68,23 @@ EMOJI: dict[str, str] = {
     ":sm21:": "\U0001f4fa",  # 📺
 }
 _EMOJI_CODE = re.compile(r":sm\d\d:")
+#: The hosted service's documented line break: the three characters ``%0A`` (a CRM that follows
+#: the documentation URL-encodes them once more, so they reach the text literally).
+_LITERAL_BREAK = re.compile(r"%0D%0A|%0A|%0D", re.IGNORECASE)
+
+#: Parameters a method takes from the path after the token, in order
+#: (``/api2/msg_to/{token}/{phone}/{text}``). The last one takes the rest of the path, slashes
+#: included, so a text or a URL may contain ``/``.
+PATH_PARAMS: dict[str, tuple[str, ...]] = {
+    "msg_to": ("phone", "text"),
+    "file_to": ("phone", "url"),
+    "msg_state": ("msg_id",),
+    "check_phone": ("phone",),
+    "msg_get_last": ("col", "from_me"),
+    "msg_get": ("phone", "col"),
+    "contact_to": ("phone", "name"),
+    "contact_delete": ("phone",),
+}
 
 #: wagate status → the state ``msg_state`` / ``msg_get*`` report.
 STATES: dict[Status, str] = {
@@ -79,21 +100,25 @@ STATES: dict[Status, str] = {
     Status.RECEIVED: "received",
 }
 
-#: Policy refusals (``PolicyError.code``) → the WAMM string. The dialect has no words for
-#: these rules, so each is ``fail execution``; the header ``X-Wagate-Error`` names the rule.
+#: Policy refusals (``PolicyError.code``) → the WAMM string, from the one table of failure
+#: meanings (``wagate.domain.error_codes``). The dialect has no words for these rules, so each
+#: is ``fail execution``; the header ``X-Wagate-Error`` names the rule.
 POLICY_ERRORS: dict[str, str] = {
-    "template_not_found": FAIL_EXECUTION,
-    "template_language_not_found": FAIL_EXECUTION,
-    "template_not_approved": FAIL_EXECUTION,
-    "template_param_count": FAIL_EXECUTION,
-    "template_param_too_long": FAIL_EXECUTION,
-    "template_param_invalid": FAIL_EXECUTION,
-    "consent_required": FAIL_EXECUTION,
-    "opted_out": FAIL_EXECUTION,
-    "outside_service_window": FAIL_EXECUTION,
-    "duplicate_message": FAIL_EXECUTION,
-    "daily_cap_exceeded": FAIL_EXECUTION,
-    "tier_limit_exceeded": FAIL_EXECUTION,
+    code: error_codes.wamm_string(code)
+    for code in (
+        "template_not_found",
+        "template_language_not_found",
+        "template_not_approved",
+        "template_param_count",
+        "template_param_too_long",
+        "template_param_invalid",
+        "consent_required",
+        "opted_out",
+        "outside_service_window",
+        "duplicate_message",
+        "daily_cap_exceeded",
+        "tier_limit_exceeded",
+    )
 }
 
 #: Validation errors of the shared domain, by (field, code), → the WAMM string. ``None`` as the
@@ -126,11 +151,41 @@ def wamm_error_for(exc: WagateError) -> str:
     """The WAMM string for a wagate error raised by the shared services and domain."""
     if isinstance(exc, AuthError):
         return TOKEN_FAIL
-    if isinstance(exc, PolicyError):
-        return POLICY_ERRORS.get(exc.code, FAIL_EXECUTION)
+    if isinstance(exc, PolicyError | ChannelError):
+        return error_codes.wamm_string(exc.code)
     if isinstance(exc, ValidationError) and exc.field is not None:
         return _VALIDATION.get((exc.field, exc.code)) or _VALIDATION.get((exc.field, None)) or FAIL_EXECUTION
     return FAIL_EXECUTION
+
+
+def decode_line_breaks(text: str) -> str:
+    """A literal ``%0A`` (``%0D%0A``, ``%0D``; any case) in a text or caption → a line break."""
+    if "%" not in text:
+        return text
+    return _LITERAL_BREAK.sub("\n", text)
+
+
+def path_params(method: str, raw_segments: list[str]) -> dict[str, str]:
+    """The parameters the path form carries after the token, by name.
+
+    ``raw_segments`` are the path's segments still percent-encoded, so an encoded ``%2F`` stays
+    inside its value. Each value is decoded as a query value would be (``+`` is a space), except
+    ``url``, where ``+`` stays a plus. A trailing slash changes nothing.
+    """
+    names = PATH_PARAMS.get(method, ())
+    segments = list(raw_segments)
+    while segments and segments[-1] == "":
+        segments.pop()
+    if not names or not segments:
+        return {}
+    head, rest = segments[: len(names) - 1], segments[len(names) - 1 :]
+    values = [*head, "/".join(rest)] if rest else head
+    out: dict[str, str] = {}
+    for name, value in zip(names, values, strict=False):
+        decoded = unquote(value) if name == "url" else unquote_plus(value)
+        if decoded != "":
+            out[name] = decoded
+    return out
 
 
 def substitute_emoji(text: str) -> str:

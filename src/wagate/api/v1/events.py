@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from wagate.api.deps import PrincipalDep, RuntimeDep
+from wagate.services import media_links
 from wagate.webhooks import service
 from wagate.webhooks.formats import Event
 from wagate.webhooks.formats.native import envelope
@@ -30,7 +31,7 @@ async def list_events(
                 tenant_id=int(r.tenant_id),
                 type=r.type,
                 message_id=r.message_id,
-                payload=r.payload or {},
+                payload=media_links.sign_links(rt, int(r.tenant_id), r.payload or {}),
                 created_at=r.created_at,
             )
         )

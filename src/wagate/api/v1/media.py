@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, UploadFile
+from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from wagate.api import browser_safety
-from wagate.api.deps import PrincipalDep, RuntimeDep
-from wagate.errors import NotFoundError, ValidationError
+from wagate.api.deps import PrincipalDep, RuntimeDep, current_principal
+from wagate.errors import ForbiddenError, NotFoundError, ValidationError
 from wagate.services import media as service
+from wagate.services import media_links
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
 CHUNK = 1024 * 1024
@@ -44,9 +45,26 @@ async def upload(file: UploadFile, principal: PrincipalDep, rt: RuntimeDep) -> d
     }
 
 
-@router.get("/{name}", summary="Download a stored file (inbound media, uploads)", response_class=FileResponse)
-async def download(name: str, principal: PrincipalDep, rt: RuntimeDep) -> FileResponse:
-    path = service.path_of(rt.settings, principal.tenant.id, name)
+@router.get(
+    "/{name}",
+    summary="Download a stored file: with Authorization: Bearer, or by a signed link (t, exp, sig) without headers",
+    response_class=FileResponse,
+)
+async def download(
+    name: str,
+    request: Request,
+    rt: RuntimeDep,
+    t: str | None = None,
+    exp: str | None = None,
+    sig: str | None = None,
+) -> FileResponse:
+    if sig is not None or exp is not None:
+        tenant_id = media_links.verify(rt, name, t, exp, sig)
+        if tenant_id is None:
+            raise ForbiddenError("the media link is invalid or has expired", field="sig", code="link_invalid")
+    else:
+        tenant_id = (await current_principal(request)).tenant.id
+    path = service.path_of(rt.settings, tenant_id, name)
     if path is None:
         raise NotFoundError("no such media file", field="name")
     return browser_safety.file_response(path, service.mime_for_name(name))

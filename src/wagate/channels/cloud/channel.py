@@ -35,10 +35,18 @@ from urllib.parse import urlparse
 
 import httpx
 
-from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult, warn_if_lease_shorter
+from wagate.channels.base import (
+    READY,
+    ChannelConfig,
+    OutgoingMessage,
+    PhonePresence,
+    Readiness,
+    SendResult,
+    warn_if_lease_shorter,
+)
 from wagate.channels.cloud import payloads
 from wagate.channels.cloud.client import GraphClient
-from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, to_send_error
+from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, classify, to_send_error
 from wagate.channels.cloud.settings import CloudSettings
 from wagate.channels.cloud.versions import notice
 from wagate.channels.cloud.webhook import MediaRef
@@ -115,6 +123,13 @@ def parse_template(item: dict[str, Any]) -> CloudTemplate:
     )
 
 
+#: How long a readiness probe's answer is trusted (seconds): ready, and not ready.
+READY_TTL = 60.0
+NOT_READY_TTL = 10.0
+#: wagate codes of Graph errors that mean "the token or the account is not usable".
+NOT_AUTHORIZED_CODES = frozenset({"auth_failed", "permission_denied", "channel_not_registered", "account_locked"})
+
+
 class CloudChannel:
     kind: ClassVar[str] = "cloud"
     push: ClassVar[bool] = True
@@ -135,6 +150,8 @@ class CloudChannel:
         self._inflight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        #: The last readiness probe: (monotonic time, answer).
+        self._readiness: tuple[float, Readiness] | None = None
 
     @contextlib.contextmanager
     def _busy(self) -> Iterator[None]:
@@ -346,6 +363,33 @@ class CloudChannel:
             log.warning("contact check failed", extra={"channel": self.config.name, "error": str(exc)[:200]})
             return "unknown"
         return {"valid": "exists", "invalid": "none"}.get(answers.get(phone, ""), "unknown")
+
+    async def can_send_now(self) -> Readiness:
+        """Whether Meta accepts the channel's token now: ``GET /{phone_number_id}``, remembered for
+        ``READY_TTL`` seconds (``NOT_READY_TTL`` after a failure). A refused token or account is
+        ``auth_failed`` (or the failure's own wagate code); no answer is ``provider_unreachable``."""
+        cached = self._readiness
+        if cached is not None:
+            ttl = READY_TTL if cached[1] else NOT_READY_TTL
+            if time.monotonic() - cached[0] < ttl:
+                return cached[1]
+        answer: Readiness
+        try:
+            with self._busy():
+                await self.client.phone_number(self.settings.phone_number_id)
+            answer = READY
+        except GraphError as exc:
+            code, _retryable, _pause = classify(exc)
+            if exc.http_status in (401, 403) or code in NOT_AUTHORIZED_CODES:
+                answer = Readiness(False, "auth_failed" if code not in NOT_AUTHORIZED_CODES else code)
+            elif exc.http_status >= 500 or code in ("provider_error", "provider_unavailable"):
+                answer = Readiness(False, "provider_unreachable")
+            else:  # Meta answered (a rate limit, an odd refusal of the probe): sends will tell more
+                answer = READY
+        except httpx.HTTPError:
+            answer = Readiness(False, "provider_unreachable")
+        self._readiness = (time.monotonic(), answer)
+        return answer
 
     async def mark_read(self, provider_id: str, typing: bool = False) -> None:
         """Blue ticks for an inbound message (``status: read`` on the messages endpoint); ``typing``

@@ -89,6 +89,23 @@ async def message_result(message_id: int, device: DeviceDep, rt: RuntimeDep, bod
     return await service.record_result(rt, device, message_id, body)
 
 
+@protocol.get("/checks/next", summary="Lease the next phone check (200) or nothing is due (204)")
+async def next_check(device: DeviceDep, rt: RuntimeDep) -> Response:
+    await service.seen(rt, device)
+    offer = await service.next_check(rt, device)
+    if offer.job is not None:
+        return JSONResponse(offer.job)
+    wait = service.poll_seconds(device) if offer.retry_after is None else offer.retry_after
+    headers = {"Retry-After": str(max(1, math.ceil(wait))), "X-Retry-After-Seconds": f"{wait:.3f}"}
+    return Response(status_code=204, headers=headers)
+
+
+@protocol.post("/checks/{check_id}/result", summary='Report a phone check: {"whatsapp": "exists"|"none"} (idempotent)')
+async def check_result(check_id: int, device: DeviceDep, rt: RuntimeDep, body: DeviceBody) -> dict[str, Any]:
+    await service.seen(rt, device)
+    return await service.record_check(rt, device, check_id, body)
+
+
 @protocol.post("/notifications", summary="A WhatsApp notification: becomes an inbound message (deduplicated by key)")
 async def notification(device: DeviceDep, rt: RuntimeDep, body: DeviceBody) -> dict[str, Any]:
     await service.seen(rt, device)

@@ -386,3 +386,57 @@ async def record_result(rt: Runtime, device: DeviceAuth, message_id: int, body: 
     final = await rt.db.read(lambda c: repo.channel_message(c, channel.id, message_id))
     applied = any(ch.applied for ch in changes)
     return {"id": message_id, "status": final.status if final else current.value, "applied": applied}
+
+
+# -- phone checks --------------------------------------------------------------------------------------
+
+CHECK_RESULTS = ("exists", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOffer:
+    """What ``GET /checks/next`` answers: a leased phone check, or when to ask again."""
+
+    job: dict[str, Any] | None
+    retry_after: float | None = None
+
+
+def check_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "phone": row.phone,
+        "link": wa_me_link(row.phone, ""),
+        "lease_expires_at": row.lease_expires_at.isoformat() if row.lease_expires_at else None,
+    }
+
+
+async def next_check(rt: Runtime, device: DeviceAuth) -> CheckOffer:
+    """Lease the channel's next phone check if its pacing allows a hand-over now."""
+    from wagate.dispatch.claim import pacing_rng
+    from wagate.store.repos import phone_checks
+
+    channel = await channel_of(rt, device)
+    owner, now = owner_of(device), rt.clock.now()
+    lease = setting_seconds(channel.settings, "lease_seconds", DEFAULT_LEASE_SECONDS)
+    rng = pacing_rng(rt)
+    leased = await rt.db.write(lambda c: phone_checks.lease(c, channel.id, owner, now, lease, rng))
+    if leased.job is not None:
+        return CheckOffer(check_json(leased.job))
+    if leased.retry_at is None:
+        return CheckOffer(None)
+    return CheckOffer(None, max(0.0, (leased.retry_at - now).total_seconds()))
+
+
+async def record_check(rt: Runtime, device: DeviceAuth, job_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A device's answer to a phone check: ``{"whatsapp": "exists"|"none"}`` (idempotent)."""
+    from wagate.store.repos import phone_checks
+
+    answer = body.get("whatsapp")
+    if answer not in CHECK_RESULTS:
+        raise ValidationError('whatsapp must be "exists" or "none"', field="whatsapp")
+    channel = await channel_of(rt, device)
+    now = rt.clock.now()
+    row = await rt.db.write(lambda c: phone_checks.finish(c, channel.id, job_id, str(answer), channel.name, now))
+    if row is None:
+        raise NotFoundError(f"phone check {job_id} not found on this channel", field="id")
+    return {"id": row.id, "phone": row.phone, "whatsapp": row.result, "applied": row.result == answer}

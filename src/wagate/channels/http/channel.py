@@ -25,7 +25,15 @@ from typing import Any, ClassVar
 import aiohttp
 import orjson
 
-from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult, warn_if_lease_shorter
+from wagate.channels.base import (
+    READY,
+    ChannelConfig,
+    OutgoingMessage,
+    PhonePresence,
+    Readiness,
+    SendResult,
+    warn_if_lease_shorter,
+)
 from wagate.crypto import PREFIX
 from wagate.errors import DeliveryUnknown, SendError
 
@@ -60,6 +68,8 @@ class HttpChannel:
         if bearer_token:
             self._headers["authorization"] = f"Bearer {bearer_token}"
         self._client: aiohttp.ClientSession | None = None
+        #: Set when the last send could not connect; cleared by the next one that gets an answer.
+        self._unreachable = False
 
     async def start(self) -> None:
         warn_if_lease_shorter(self.config.name, self.timeout, self.lease_seconds)
@@ -98,9 +108,11 @@ class HttpChannel:
                 text = "" if 200 <= status < 300 else (await response.text(errors="replace"))[:200]
                 retry_after = _retry_after(response)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            self._unreachable = True
             raise SendError(f"cannot reach {self.url}: {exc}", code="http_unreachable", retryable=True) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:  # written, then timed out or dropped
             raise DeliveryUnknown(f"no answer from {self.url}: {type(exc).__name__}") from exc
+        self._unreachable = False
         if 200 <= status < 300:
             return SendResult(provider_id=f"http-{message.id}")
         if status in RETRYABLE_STATUSES or status >= 500:
@@ -115,6 +127,13 @@ class HttpChannel:
 
     async def check_phone(self, phone: str) -> PhonePresence:
         return "unknown"
+
+    async def can_send_now(self) -> Readiness:
+        """Not without a URL; ``provider_unreachable`` while the last send could not connect.
+        The other system's own readiness is learned from its answers, never probed."""
+        if not isinstance(self.url, str) or not self.url.startswith(("http://", "https://")):
+            return Readiness(False, "misconfigured")
+        return Readiness(False, "provider_unreachable") if self._unreachable else READY
 
 
 def http_factory(config: ChannelConfig, context: Any) -> HttpChannel:

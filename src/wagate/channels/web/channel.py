@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult
+from wagate.channels.base import READY, ChannelConfig, OutgoingMessage, PhonePresence, Readiness, SendResult
 from wagate.channels.web import codec
 from wagate.channels.web.session import NotConnected, SessionError
 from wagate.errors import DeliveryUnknown, SendError, ValidationError
@@ -72,13 +72,16 @@ class WebChannel:
         supervisor = self._supervisor()
         return bool(supervisor is not None and supervisor.connected)
 
-    async def connected(self) -> bool:
-        """For the WAMM-style door: is a number linked and usable (messages may still wait for a
-        reconnect)? No while pairing was never completed, after a logout, during a ban or a failure."""
+    async def can_send_now(self) -> Readiness:
+        """For the WAMM-style door: is a number linked and usable? Messages may still wait for a
+        reconnect (``connecting``/``disconnected`` count as ready: they are queued, not refused);
+        no while pairing was never completed, after a logout, during a ban or a failure."""
         from wagate.store.repos import web as web_repo
 
         row = await self.rt.db.read(lambda c: web_repo.get_session(c, self.config.id))
-        return bool(row is not None and row.phone and row.state in ("connected", "connecting", "disconnected"))
+        if row is not None and row.phone and row.state in ("connected", "connecting", "disconnected"):
+            return READY
+        return Readiness(False, "session_disconnected")
 
     async def start(self) -> None:
         return None

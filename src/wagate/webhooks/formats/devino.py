@@ -19,7 +19,7 @@ sending    (not sent)   —
 sent       SENT         0
 delivered  DELIVERED    0
 read       READ         0
-failed     UNDELIVERED  2000–2313, from the error (table below, docs/webhooks.md)
+failed     UNDELIVERED  2000–2313, from the error (``wagate.domain.error_codes``)
 expired    EXPIRED      2010
 cancelled  REJECTED     2313
 unknown    UNKNOWN      2313
@@ -28,12 +28,12 @@ unknown    UNKNOWN      2313
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from wagate.domain import error_codes
 from wagate.webhooks.formats.base import Event, Rendered
 
 STATUS_NAMES: dict[str, str] = {
@@ -47,71 +47,21 @@ STATUS_NAMES: dict[str, str] = {
 }
 UNKNOWN_ERROR = 2313
 
-#: wagate error codes (``error.code`` of a failed message) → the seed's status error codes.
-ERROR_CODES: dict[str, int] = {
-    "no_route": 2000,
-    "unknown_operator": 2000,
-    "spam": 2302,
-    "billing": 2002,
-    "payment_required": 2002,
-    "insufficient_funds": 2005,
-    "duplicate": 2009,
-    "expired": 2010,
-    "validity_expired": 2010,
-    "text_too_long": 2300,
-    "too_long": 2300,
-    "rate_limited": 2301,
-    "too_many_messages": 2301,
-    "media_unsupported": 2303,
-    "media_too_large": 2303,
-    "caption_too_long": 2304,
-    "not_on_whatsapp": 2305,
-    "recipient_not_on_whatsapp": 2305,
-    "recipient_is_sender": 2307,
-    "template_params": 2308,
-    "template_param_count": 2308,
-    "template_not_found": 2309,
-    "template_language": 2310,
-    "template_param_too_long": 2311,
-    "service_window": 2312,
-    "outside_window": 2312,
-    "window_closed": 2312,
-}
-
-#: WhatsApp Cloud API error codes (carried as ``error.code`` like ``131026`` or ``cloud_131026``).
-CLOUD_CODES: dict[int, int] = {
-    131042: 2002,  # business eligibility — payment issue
-    130429: 2301,  # rate limit hit
-    131056: 2301,  # (business, consumer) pair rate limit
-    80007: 2301,  # WABA rate limit
-    131048: 2302,  # spam rate limit
-    131049: 2302,  # not delivered to keep the ecosystem healthy
-    131052: 2303,  # media download error
-    131053: 2303,  # media upload error
-    131026: 2305,  # message undeliverable: not a WhatsApp user
-    131021: 2307,  # recipient cannot be the sender
-    132000: 2308,  # template param count mismatch
-    132001: 2309,  # template does not exist (in this language)
-    132005: 2311,  # translated text too long
-    131047: 2312,  # re-engagement: more than 24 h since the customer last wrote
-}
-_DIGITS = re.compile(r"(\d{5,6})")
+#: The one table of failure meanings (``wagate.domain.error_codes``), by wagate code and by
+#: Cloud API code; kept under these names for readers of this module.
+ERROR_CODES: dict[str, int] = {code: m.devino for code, m in error_codes.ERRORS.items()}
+CLOUD_CODES: dict[int, int] = error_codes.CLOUD_STATUS_CODES
 
 
-def error_code(status: str, code: str | None) -> int:
-    """The seed's numeric error code for a wagate status and error code (0 when nothing failed)."""
+def error_code(status: str, code: str | None, message: str | None = None) -> int:
+    """The seed's numeric error code for a wagate status and error (0 when nothing failed)."""
     if status in ("sent", "delivered", "read"):
         return 0
     if status == "expired":
         return 2010
-    if status != "failed" or not code:
+    if status != "failed" or not (code or message):
         return UNKNOWN_ERROR
-    if code in ERROR_CODES:
-        return ERROR_CODES[code]
-    match = _DIGITS.search(code)
-    if match and int(match.group(1)) in CLOUD_CODES:
-        return CLOUD_CODES[int(match.group(1))]
-    return UNKNOWN_ERROR
+    return error_codes.devino_status_code(code, message)
 
 
 def wants(event_type: str, payload: dict[str, Any]) -> bool:
@@ -138,7 +88,11 @@ def status_item(event: Event) -> dict[str, Any]:
         "messageId": int(data.get("message_id") or event.message_id or 0),
         "ts": _ms(data.get("at"), event.created_at),
         "status": STATUS_NAMES.get(status, "UNKNOWN"),
-        "errorCode": error_code(status, error.get("code") if isinstance(error, dict) else None),
+        "errorCode": error_code(
+            status,
+            error.get("code") if isinstance(error, dict) else None,
+            error.get("message") if isinstance(error, dict) else None,
+        ),
         "options": data.get("callback_data"),
     }
 
