@@ -150,22 +150,25 @@ async def test_a_library_that_cannot_load_fails_the_channel_and_nothing_else(web
 
 
 async def test_the_wamm_door_sees_a_linked_number_as_authorized_until_it_logs_out(web: WebGateway) -> None:
-    from wagate.api.compat.wamm import channel_authorized
-
     await web.create()
     await web.state(want="pairing")
     row = (await web.rt.channels_of(1, fresh=True))["wa"]
-    assert await channel_authorized(web.rt, row) == "channel_not_connected"
+    channel = await web.rt.channel_instance(row)
+
+    async def ready() -> bool:
+        return (await channel.can_send_now()).ready
+
+    assert not await ready()
     session = web.world.session(row.id)
     session.pair("79001110000")
     await web.state(want="connected")
-    assert await channel_authorized(web.rt, row) is None
+    assert await ready()
     session.drop()
     await web.state(want="disconnected")
-    assert await channel_authorized(web.rt, row) is None  # messages wait for the reconnect
+    assert await ready()  # messages wait for the reconnect: queued, not refused
     session.emit(library.proto("pb.LoggedOut")(OnConnect=False, Reason=2))
     await web.state(want="logged_out")
-    assert await channel_authorized(web.rt, row) == "channel_not_connected"
+    assert not await ready()
 
 
 async def test_a_linked_device_lost_from_the_store_asks_to_pair_again(web: WebGateway) -> None:
