@@ -35,6 +35,7 @@ from wagate.api.v1 import policy as policy_api
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock, SystemClock
 from wagate.config import Settings
+from wagate.dispatch.backend import GatewayBackend
 from wagate.dispatch.dispatcher import Dispatcher
 from wagate.dispatch.redis_relay import RedisRelay
 from wagate.dispatch.wakeups import PgWakeupRelay
@@ -63,13 +64,15 @@ def create_app(
 ) -> FastAPI:
     metrics = Metrics()
     holder: dict[str, Any] = {}
+    registry = registry or default_registry()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await migrate_async(settings.database_url)
         db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-        rt = Runtime(settings=settings, db=db, clock=clock or SystemClock(), registry=registry or default_registry())
+        rt = Runtime(settings=settings, db=db, clock=clock or SystemClock(), registry=registry)
+        rt.backend = app.state.channel_backend = GatewayBackend(rt)
         rt.extras["metrics"] = metrics
         rt.extras["metrics_registry"] = metrics.registry
         policy.install(rt)
@@ -79,6 +82,12 @@ def create_app(
         if announce is not None:
             announce(result)
         stops: list[Callable[[], Awaitable[None]]] = []
+        for kind in registry:
+            for make_service in kind.services:
+                service = make_service(rt)
+                await service.start()
+                rt.kind_services.append(service)
+                stops.append(service.stop)
         for plugin in plugins or []:
             stop = await plugin(rt, app)
             if stop is not None:
@@ -144,5 +153,8 @@ def create_app(
     app.include_router(devino.router)
     for router in (templates.router, consents.router, policy_api.router, links.router, optin.router):
         app.include_router(router)
+    for kind in registry:
+        for router in kind.routers() if kind.routers is not None else ():
+            app.include_router(router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wagate.channels.backend import ChannelBackend
 from wagate.channels.base import Channel, ChannelConfig
+from wagate.channels.kind import KindService
 from wagate.channels.registry import ChannelRegistry
 from wagate.clock import Clock
 from wagate.config import Settings
@@ -24,6 +26,19 @@ from wagate.store.repos.channels import ChannelRow
 CHANNEL_CACHE_SECONDS = 5.0
 #: How long a replaced channel instance stays open for sends already in flight on it.
 RETIRE_SECONDS = 30.0
+
+
+def config_of(row: ChannelRow) -> ChannelConfig:
+    """What a channel instance is built from (and how a kind's code names a channel)."""
+    return ChannelConfig(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        name=row.name,
+        kind=row.kind,
+        settings=row.settings,
+        pacing=row.pacing,
+        policy=row.policy,
+    )
 
 
 class Wakeup:
@@ -60,6 +75,10 @@ class Runtime:
     signals: Signals = field(default_factory=Signals)
     extras: dict[str, Any] = field(default_factory=dict)
     secrets: SecretBox | None = None
+    #: What channels are given to talk to the gateway; the composition (``app.create_app``) sets it.
+    backend: ChannelBackend | None = None
+    #: The background services of the registered kinds, running (``ChannelKind.services``).
+    kind_services: list[KindService] = field(default_factory=list)
     _channel_rows: dict[int, tuple[float, dict[str, ChannelRow]]] = field(default_factory=dict)
     _instances: dict[int, tuple[Any, Channel]] = field(default_factory=dict)
     _retired: dict[asyncio.Task[None], Channel] = field(default_factory=dict)
@@ -113,16 +132,10 @@ class Runtime:
         task.add_done_callback(lambda t: self._retired.pop(t, None))
 
     async def _build(self, row: ChannelRow) -> Channel:
-        config = ChannelConfig(
-            id=row.id,
-            tenant_id=row.tenant_id,
-            name=row.name,
-            kind=row.kind,
-            settings=row.settings,
-            pacing=row.pacing,
-            policy=row.policy,
-        )
-        instance = self.registry.build(config, self)
+        config = config_of(row)
+        if self.backend is None:
+            raise RuntimeError("the channel backend is set by create_app before channels are built")
+        instance = self.registry.build(config, self.backend)
         await instance.start()
         self._instances[row.id] = (row.updated_at, instance)
         return instance

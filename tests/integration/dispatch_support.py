@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from tests.conftest import make_settings, running_app, test_registry
 from wagate.channels.base import ChannelConfig
+from wagate.channels.kind import Capabilities
 from wagate.channels.memory import MemoryChannel
 from wagate.channels.registry import ChannelRegistry
 from wagate.clock import FakeClock
@@ -32,20 +33,20 @@ class ResendSafeMemoryChannel(MemoryChannel):
     """A memory channel that declares re-sending safe, like the device protocol."""
 
     kind: ClassVar[str] = "memsafe"
-    resend_safe: ClassVar[bool] = True
 
 
 class PullMemoryChannel(MemoryChannel):
     """A memory channel whose messages are pulled (like the device), never pushed."""
 
     kind: ClassVar[str] = "mempull"
-    push: ClassVar[bool] = False
 
 
 def dispatch_registry() -> ChannelRegistry:
     registry = test_registry()
-    registry.register("memsafe", lambda config, _rt: ResendSafeMemoryChannel(config))
-    registry.register("mempull", lambda config, _rt: PullMemoryChannel(config))
+    registry.register(
+        "memsafe", lambda config, _b: ResendSafeMemoryChannel(config), capabilities=Capabilities(resend_safe=True)
+    )
+    registry.register("mempull", lambda config, _b: PullMemoryChannel(config), capabilities=Capabilities(push=False))
     return registry
 
 

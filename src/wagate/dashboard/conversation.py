@@ -119,7 +119,7 @@ async def _load(rt: Runtime, user: User, conversation_id: int) -> dict[str, Any]
 
     data = await rt.db.read(job)
     window = window_at(data["last_inbound"], now)
-    enforced = ChannelPolicy.of(channel.kind, channel.policy).service_window if channel else True
+    enforced = ChannelPolicy.of(channel.policy).service_window if channel else True
     seen: dict[tuple[str, str], Any] = {}
     for t in sorted(data["templates"], key=lambda t: t.channel != row.channel_name):
         seen.setdefault((t.name, t.language), t)

@@ -16,6 +16,7 @@ from wagate.dashboard.broker import Broker
 from wagate.dashboard.i18n import pick_locale, translator
 from wagate.dashboard.render import DashboardRoute, context, render, safe_next
 from wagate.domain.conversations import FILTERS
+from wagate.domain.mediatypes import mime_for_name
 from wagate.errors import NotFoundError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import conversations as conversation_service
@@ -217,7 +218,7 @@ async def media(name: str, rt: RuntimeDep, user: UserDep) -> FileResponse:
         raise NotFoundError("no such media file", field="name")
     return FileResponse(
         path,
-        media_type=media_service.mime_for_name(name),
+        media_type=mime_for_name(name),
         headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
         content_disposition_type="inline",
     )

@@ -1,7 +1,7 @@
 """The push dispatcher: claim paced batches per channel, hand them to the channel, record the outcome.
 
 * **Workers** (``WAGATE_DISPATCHER_WORKERS``) take turns over the active push channels
-  (``Channel.push``; pull channels such as the device are served by their own endpoint through
+  (``Capabilities.push`` of the channel's kind; pull channels such as the device are served by their own endpoint through
   the same ``claim_next``). Each claim is one transaction (``dispatch.claim.claim_ready``) that
   applies the channel's pacing from recorded facts; the claimed batch is sent concurrently and
   its outcomes recorded in one more transaction (``dispatch.claim.complete``).
@@ -108,7 +108,7 @@ class Dispatcher:
     async def _resend_safe_channels(self) -> set[int]:
         safe: set[int] = set()
         for row in await self.rt.db.read(channel_repo.list_channels):
-            if self.rt.registry.knows(row.kind) and (await self.rt.channel_instance(row)).resend_safe:
+            if self.rt.registry.knows(row.kind) and self.rt.registry.capabilities(row.kind).resend_safe:
                 safe.add(row.id)
         return safe
 
@@ -175,9 +175,8 @@ class Dispatcher:
         for row in await self.rt.db.read(channel_repo.list_channels):
             if row.status != "active" or not self.rt.registry.knows(row.kind):
                 continue
-            instance = await self.rt.channel_instance(row)
-            if instance.push:
-                found.append((row, instance))
+            if self.rt.registry.capabilities(row.kind).push:
+                found.append((row, await self.rt.channel_instance(row)))
         return found
 
     async def run_once(self) -> bool:
@@ -208,7 +207,8 @@ class Dispatcher:
         """Send a claimed batch concurrently, then record every outcome in one transaction."""
         answers = await asyncio.gather(*(self._attempt(row, channel, m) for m in claimed))
         results = [AttemptResult(m.id, m.attempts, a) for m, a in zip(claimed, answers, strict=True)]
-        await claiming.complete(self.rt, row, results, resend_safe=channel.resend_safe, policy=self.retry)
+        resend_safe = self.rt.registry.capabilities(row.kind).resend_safe
+        await claiming.complete(self.rt, row, results, resend_safe=resend_safe, policy=self.retry)
 
     async def _attempt(self, row: ChannelRow, channel: Channel, message: Any) -> Answer:
         outgoing = claiming.outgoing(message)

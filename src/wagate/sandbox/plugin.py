@@ -19,6 +19,8 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.engine import Connection
 
+from wagate.channels.cloud import KIND as CLOUD
+from wagate.channels.cloud import is_cloud
 from wagate.channels.cloud.client import DEFAULT_API_VERSION
 from wagate.channels.cloud.settings import CloudSettings, prepare_settings
 from wagate.domain.channels import merge_pacing, merge_policy
@@ -75,15 +77,15 @@ async def ensure_sandbox_channel(rt: Runtime, tenant_id: int, config: SimulatorC
                 conn,
                 tenant_id=tenant_id,
                 name=CHANNEL_NAME,
-                kind="cloud",
+                kind=CLOUD.name,
                 settings=fresh_settings,
-                pacing=merge_pacing("cloud", None, None),
-                policy=merge_policy("cloud", None, SANDBOX_POLICY),
+                pacing=merge_pacing(CLOUD.pacing, None, None),
+                policy=merge_policy(CLOUD.policy, None, SANDBOX_POLICY),
                 is_default=first,
                 now=now,
             )
         stale = existing.settings.get("graph_url") != graph_url
-        if existing.kind == "cloud" and points_at_sandbox(existing.settings) and stale:
+        if is_cloud(existing.kind) and points_at_sandbox(existing.settings) and stale:
             settings = {**existing.settings, "graph_url": graph_url}
             return channel_repo.update_channel(conn, existing.id, {"settings": settings}, now)
         return existing
@@ -101,8 +103,8 @@ def sandbox_plugin(options: SimulatorOptions | None = None) -> Plugin:
         config = opts.apply(SimulatorConfig(graph_base_url=f"{rt.settings.base_url}{GRAPH_PREFIX}"))
         tenant_id = app.state.bootstrap.tenant.id
         row = await ensure_sandbox_channel(rt, tenant_id, config)
-        if row.kind == "cloud" and points_at_sandbox(row.settings):
-            stored = CloudSettings.from_stored(row.settings, rt.secret_box)
+        if is_cloud(row.kind) and points_at_sandbox(row.settings):
+            stored = CloudSettings.from_stored(row.settings, rt.secret_box.decrypt)
             config = config.with_changes(
                 access_token=stored.access_token,
                 app_secret=stored.app_secret or config.app_secret,
@@ -115,7 +117,7 @@ def sandbox_plugin(options: SimulatorOptions | None = None) -> Plugin:
             log.warning("the sandbox channel no longer points at the simulator; simulator webhooks are off")
         simulator = Simulator(config)
         rt.extras["sandbox"] = simulator
-        if row.kind == "cloud" and points_at_sandbox(row.settings):
+        if is_cloud(row.kind) and points_at_sandbox(row.settings):
             # Seed the templates table with the simulator's templates, as `POST /v1/templates/sync`
             # would over HTTP (the server is not listening yet while the lifespan starts).
             await sync_templates(rt, row, [template.as_graph() for template in simulator.templates])

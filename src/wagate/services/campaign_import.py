@@ -204,7 +204,7 @@ class Importer:
         self.report = DryRun()
         self.seen: set[str] = set()
         self._writing: asyncio.Future[None] | None = None
-        self.policy = ChannelPolicy.of(channel.kind, channel.policy)
+        self.policy = ChannelPolicy.of(channel.policy)
         self.settings = TenantPolicy.of(tenant.settings)
 
     def _candidate(self, item: Prepared) -> Candidate:
@@ -328,7 +328,7 @@ class Importer:
 
 
 def consent_mode(channel: ChannelRow) -> str:
-    return ChannelPolicy.of(channel.kind, channel.policy).consent
+    return ChannelPolicy.of(channel.policy).consent
 
 
 def window_of(spec: CampaignSpec, timezone: str) -> SendingWindow | None:

@@ -74,7 +74,7 @@ def candidates_of(pending: list[Pending]) -> list[Candidate]:
     for item in pending:
         policy = policies.get(item.channel.id)
         if policy is None:
-            policy = policies[item.channel.id] = ChannelPolicy.of(item.channel.kind, item.channel.policy)
+            policy = policies[item.channel.id] = ChannelPolicy.of(item.channel.policy)
         out.append(candidate_of(item, policy))
     return out
 
@@ -303,7 +303,7 @@ def optout_hook(
 
 async def window_guard(rt: Runtime, channel: ChannelRow, message: OutgoingMessage) -> None:
     """Re-check the service window just before a free-form message leaves (see the module docstring)."""
-    if message.type == MessageType.TEMPLATE.value or not ChannelPolicy.of(channel.kind, channel.policy).service_window:
+    if message.type == MessageType.TEMPLATE.value or not ChannelPolicy.of(channel.policy).service_window:
         return
     last = await rt.db.read(lambda c: repo.last_inbound_one(c, channel.tenant_id, channel.id, message.phone))
     if not window_at(last, rt.clock.now()).open:
@@ -370,7 +370,7 @@ async def usage(rt: Runtime, tenant: Tenant) -> dict[str, Any]:
         )
         tiers: dict[str, Any] = {}
         for row in sorted(channels.values(), key=lambda r: r.id):
-            policy = ChannelPolicy.of(row.kind, row.policy)
+            policy = ChannelPolicy.of(row.policy)
             group = policy.tier_group(row.name)
             tiers[row.name] = {
                 "group": group,
@@ -389,7 +389,7 @@ async def contact_window(rt: Runtime, tenant: Tenant, phone: str, channel_name: 
     normalized = normalize_phone(phone, tenant.default_region, "phone")
     channel = await resolve_channel(rt, tenant, channel_name)
     last = await rt.db.read(lambda c: repo.last_inbound_one(c, tenant.id, channel.id, normalized))
-    policy = ChannelPolicy.of(channel.kind, channel.policy)
+    policy = ChannelPolicy.of(channel.policy)
     return {
         "phone": normalized,
         "channel": channel.name,

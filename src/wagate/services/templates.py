@@ -43,9 +43,10 @@ async def _local_channel(rt: Runtime, tenant: Tenant, name: object) -> str:
     from wagate.services.messages import resolve_channel
 
     row = await resolve_channel(rt, tenant, name)
-    if row.kind == "cloud":
+    if rt.registry.knows(row.kind) and rt.registry.capabilities(row.kind).provider_templates:
         raise ValidationError(
-            f"templates of cloud channel {row.name!r} come from the Cloud API: POST /v1/templates/sync?channel={row.name}",
+            f"templates of {row.kind} channel {row.name!r} come from its provider: "
+            f"POST /v1/templates/sync?channel={row.name}",
             field="channel",
             code="cloud_channel",
         )

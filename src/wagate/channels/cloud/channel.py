@@ -28,24 +28,21 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 
+from wagate.channels.backend import ChannelBackend, Media
 from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult
 from wagate.channels.cloud import payloads
 from wagate.channels.cloud.client import GraphClient
 from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, to_send_error
 from wagate.channels.cloud.settings import CloudSettings
 from wagate.channels.cloud.webhook import MediaRef
+from wagate.domain.mediatypes import base_mime, mime_for_name
 from wagate.errors import ChannelError, SendError
-from wagate.services import media as media_service
-
-if TYPE_CHECKING:
-    from wagate.runtime import Runtime
 
 log = logging.getLogger("wagate.channels.cloud")
 
@@ -59,7 +56,6 @@ MEDIA_LIMITS = {
     "sticker": 500 * 1024,
 }
 INBOUND_MEDIA_LIMIT = 100 * 1024 * 1024
-PRESENCE_TTL = timedelta(days=7)
 UPLOAD_CACHE_SECONDS = 24 * 3600
 UPLOAD_CACHE_SIZE = 1000
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
@@ -119,17 +115,16 @@ def parse_template(item: dict[str, Any]) -> CloudTemplate:
 
 
 class CloudChannel:
-    kind: ClassVar[str] = "cloud"
-    push: ClassVar[bool] = True
-    #: The Cloud API has no idempotency key: a resend after an unknown outcome may duplicate.
-    resend_safe: ClassVar[bool] = False
-
     def __init__(
-        self, config: ChannelConfig, rt: Runtime | None, *, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        config: ChannelConfig,
+        backend: ChannelBackend | None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.config = config
-        self.rt = rt
-        self.settings = CloudSettings.from_stored(config.settings, rt.secret_box if rt is not None else None)
+        self.backend = backend
+        self.settings = CloudSettings.from_stored(config.settings, backend.decrypt if backend is not None else None)
         self._transport = transport
         self._client: GraphClient | None = None
         self._fetcher: httpx.AsyncClient | None = None
@@ -233,19 +228,19 @@ class CloudChannel:
             return {"id": str(media["id"])}
         url = str(media.get("url") or "")
         limit = MEDIA_LIMITS.get(kind, MEDIA_LIMITS["document"])
-        rt_settings = self.rt.settings if self.rt is not None else None
-        local = media_service.local_name_for_url(rt_settings, url) if rt_settings is not None else None
-        if local is not None and rt_settings is not None:
+        backend = self.backend
+        local = backend.local_media(url) if backend is not None else None
+        if local is not None and backend is not None:
             cached = self._cached_upload(f"{tenant_id}/{local}")
             if cached is not None:
                 return {"id": cached}
-            content = await media_service.read(rt_settings, tenant_id, local)
+            content = await backend.read_media(tenant_id, local)
             if content is None:
                 raise SendError(f"media file {local} not found", code="media_not_found", retryable=False)
             self._check_size(content, limit, kind)
-            mime = media.get("mime_type") or media_service.mime_for_name(local)
+            mime = media.get("mime_type") or mime_for_name(local)
             media_id = await self.client.upload_media(
-                self.settings.phone_number_id, content, media_service.base_mime(mime), media.get("filename") or local
+                self.settings.phone_number_id, content, base_mime(mime), media.get("filename") or local
             )
             self._remember_upload(f"{tenant_id}/{local}", media_id)
             return {"id": media_id}
@@ -255,7 +250,7 @@ class CloudChannel:
         content, mime = await self._fetch(url, limit, kind)
         filename = media.get("filename") or PurePosixPath(urlparse(url).path).name or "file"
         media_id = await self.client.upload_media(
-            self.settings.phone_number_id, content, media_service.base_mime(media.get("mime_type") or mime), filename
+            self.settings.phone_number_id, content, base_mime(media.get("mime_type") or mime), filename
         )
         return {"id": media_id}
 
@@ -360,27 +355,16 @@ class CloudChannel:
             after = page.after
         return out
 
-    async def fetch_media(self, tenant_id: int, ref: MediaRef) -> media_service.StoredMedia:
-        """Download inbound media (``GET /{id}`` → URL → bytes) into ``WAGATE_DATA_DIR``."""
-        if self.rt is None:
-            raise RuntimeError("fetching media needs the runtime")
+    async def fetch_media(self, tenant_id: int, ref: MediaRef) -> Media:
+        """Download inbound media (``GET /{id}`` → URL → bytes) and keep it (``WAGATE_DATA_DIR``)."""
+        if self.backend is None:
+            raise RuntimeError("fetching media needs the gateway's backend")
         with self._busy():
             info = await self.client.media_info(ref.id)
             content = await self.client.download(info.url, INBOUND_MEDIA_LIMIT)
-        return await media_service.store(
-            self.rt.settings, tenant_id, content, ref.mime_type or info.mime_type, ref.filename
-        )
+        return await self.backend.store_media(tenant_id, content, ref.mime_type or info.mime_type, ref.filename)
 
-    async def record_presence(self, tenant_id: int, phone: str, answer: str) -> None:
+    async def record_presence(self, tenant_id: int, phone: str, answer: PhonePresence) -> None:
         """Remember what a send or a webhook proved about a number (``GET /v1/phones`` reads it)."""
-        if self.rt is None:
-            return
-        from wagate.store.repos.contacts import record_phone_check
-
-        rt = self.rt
-        now = rt.clock.now()
-        name = self.config.name[:32]
-        try:
-            await rt.db.write(lambda c: record_phone_check(c, tenant_id, phone, answer, name, now, now + PRESENCE_TTL))
-        except Exception:  # a cache: losing one answer must never fail the send or the webhook
-            log.warning("could not record a phone check", extra={"channel": self.config.name}, exc_info=True)
+        if self.backend is not None:
+            await self.backend.report_phone(self.config, phone, answer)

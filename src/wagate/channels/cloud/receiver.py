@@ -45,7 +45,6 @@ from wagate.channels.cloud.webhook import (
 from wagate.domain.statuses import Status
 from wagate.errors import AuthError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
-from wagate.services import media as media_service
 from wagate.services.inbound import record_inbound, record_provider_status
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import cloud as cloud_repo
@@ -188,7 +187,7 @@ async def handle_inbound(rt: Runtime, row: ChannelRow, channel: CloudChannel, ev
             log.warning("inbound media not downloaded", extra={"channel": row.name, "error": str(exc)[:200]})
         else:
             media.update(
-                url=media_service.media_url(rt.settings, stored.name),
+                url=stored.url,
                 size=stored.size,
                 mime_type=media.get("mime_type") or stored.mime_type,
                 sha256=media.get("sha256") or stored.sha256,
@@ -249,9 +248,9 @@ async def handle_status(rt: Runtime, row: ChannelRow, channel: CloudChannel, eve
             now=now,
         )
     )
-    sweeper: PendingStatusSweeper | None = rt.extras.get("cloud_sweeper")
-    if sweeper is not None:
-        sweeper.poke()
+    for service in rt.kind_services:
+        if isinstance(service, PendingStatusSweeper):
+            service.poke()
 
 
 async def _presence_from_status(

@@ -1,16 +1,17 @@
 """The ``device`` channel kind: a phone (or emulator) running WhatsApp pulls its messages.
 
-Nothing is pushed: ``push`` is False, so the dispatcher leaves the channel's queue to the
+Nothing is pushed (the kind's ``Capabilities.push`` is False), so the dispatcher leaves the channel's queue to the
 device protocol (``GET /device/v1/next`` claims through ``dispatch.claim.claim_next``, with
-the same pacing, caps and rules). ``resend_safe`` is True: a device reports results keyed by
+the same pacing, caps and rules). The kind is resend-safe: a device reports results keyed by
 message id and the agent remembers what it already sent, so a lease that ran out (a phone
 that went silent mid-send) is re-offered instead of being marked ``unknown``.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
+from wagate.channels.backend import ChannelBackend
 from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult
 from wagate.errors import SendError
 
@@ -27,10 +28,6 @@ def setting_seconds(settings: dict[str, Any], key: str, default: float) -> float
 
 
 class DeviceChannel:
-    kind: ClassVar[str] = "device"
-    push: ClassVar[bool] = False
-    resend_safe: ClassVar[bool] = True
-
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
 
@@ -46,7 +43,7 @@ class DeviceChannel:
         return None
 
     async def send(self, message: OutgoingMessage) -> SendResult:
-        """Never called by the dispatcher (``push`` is False); a caller that tries is told to wait for the device."""
+        """Never called by the dispatcher (the kind pulls); a caller that tries is told to wait for the device."""
         raise SendError(
             "device channels are pulled by their devices (GET /device/v1/next)",
             code="pull_channel",
@@ -58,5 +55,5 @@ class DeviceChannel:
         return "unknown"
 
 
-def device_factory(config: ChannelConfig, _context: Any) -> DeviceChannel:
+def device_factory(config: ChannelConfig, _backend: ChannelBackend) -> DeviceChannel:
     return DeviceChannel(config)

@@ -408,7 +408,7 @@ def claim_for_channel(
         outcome.paused = pacing_row.paused_reason or f"channel is {channel.status}"
         outcome.hold = outcome.paused
         return outcome
-    rules = PacingRules.from_json(channel.kind, channel.pacing or {})
+    rules = PacingRules.from_json(channel.pacing or {})
     state = state_of(pacing_row)
     updates: dict[str, Any] = {}
     guard_since = pacing_row.guard_since
@@ -531,7 +531,7 @@ def pacing_view(conn: Connection, channel_id: int, now: datetime) -> PacingView 
     channel = conn.execute(sa.select(channels).where(channels.c.id == channel_id)).first()
     if channel is None:
         return None
-    rules = PacingRules.from_json(channel.kind, channel.pacing or {})
+    rules = PacingRules.from_json(channel.pacing or {})
     row = read_pacing_row(conn, channel_id)
     state = state_of(row)
     facts = day_facts(conn, channel_id, rules, state, now, every=True)
