@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from wagate.api.v1.automations import automations_plugin
 from wagate.app import Plugin, create_app
 from wagate.channels import cloud, device, http
 from wagate.channels.registry import ChannelRegistry, default_registry
@@ -32,7 +33,12 @@ def node_registry(*, include_memory: bool = False) -> ChannelRegistry:
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
-    plugins: list[Plugin] = [webhooks_plugin, dashboard_plugin, campaigns_plugin()]
+    plugins: list[Plugin] = [
+        webhooks_plugin,
+        dashboard_plugin,
+        automations_plugin,  # after the dashboard: the bot answers within its conversations
+        campaigns_plugin(),
+    ]
     if settings.sandbox:
         from wagate.sandbox.plugin import sandbox_plugin
 

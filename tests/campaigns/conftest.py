@@ -36,7 +36,7 @@ class Campaigns:
 
     @property
     def runner(self) -> CampaignRunner:
-        runner: CampaignRunner = self.rt.extras["campaign_runner"]
+        runner: CampaignRunner = self.rt.components.get(CampaignRunner)
         return runner
 
     async def tenant(self) -> Tenant:

@@ -137,7 +137,7 @@ async def fake_clock_node(
     clock = clock or FakeClock(START)
     config = make_settings(db_url, tmp_path, dispatcher=False, **settings)
     async with running_app(config, clock=clock, registry=dispatch_registry()) as (_app, rt, client):
-        rt.extras["pacing_rng"] = random.Random(11)
+        rt.pacing_rng = random.Random(11)
         yield Node(rt, client, clock, Dispatcher(rt))
 
 

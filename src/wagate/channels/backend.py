@@ -81,6 +81,11 @@ class ChannelBackend(Protocol):
         """The node's clock: channels never read the system time themselves."""
         ...
 
+    @property
+    def lease_seconds(self) -> float:
+        """How long a claim's lease lasts (``WAGATE_LEASE_SECONDS``): a send should finish sooner."""
+        ...
+
     def decrypt(self, value: str) -> str:
         """A setting stored encrypted at rest (``prepare_settings`` encrypted it) in clear."""
         ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import APIRouter
 
@@ -20,6 +20,9 @@ from wagate.channels.base import Channel, ChannelConfig
 from wagate.crypto import SecretBox
 from wagate.domain.channels import STRICT_POLICY
 from wagate.domain.pacing import PROVIDER_PACING
+
+if TYPE_CHECKING:
+    from wagate.runtime import Runtime
 
 __all__ = ["Capabilities", "ChannelFactory", "ChannelKind", "KindService", "SettingsPreparer"]
 
@@ -37,9 +40,9 @@ class KindService(Protocol):
     async def stop(self) -> None: ...
 
 
-#: Builds a kind's service. It receives the node's runtime (``wagate.runtime.Runtime``); the
-#: type is left open here because the runtime sits above the channel contract.
-ServiceFactory = Callable[[Any], KindService]
+#: Builds a kind's service from the node's runtime (a type reference only: the runtime sits
+#: above the channel contract, see docs/architecture.md, "Layers").
+ServiceFactory = Callable[["Runtime"], KindService]
 
 
 @dataclass(frozen=True, slots=True)

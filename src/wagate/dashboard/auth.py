@@ -185,5 +185,8 @@ class FailureLimiter:
 
 
 def limiter(rt: Runtime) -> FailureLimiter:
-    found: FailureLimiter = rt.extras.setdefault("dashboard_login_limiter", FailureLimiter())
+    found = rt.components.find(FailureLimiter)
+    if found is None:
+        found = FailureLimiter()
+        rt.components.add(found)
     return found

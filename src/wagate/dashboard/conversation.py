@@ -16,6 +16,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.engine import Connection
 
+from wagate.api import browser_safety
 from wagate.api.deps import RuntimeDep
 from wagate.dashboard.auth import UserDep
 from wagate.dashboard.render import DashboardRoute, context, flash, render
@@ -73,6 +74,20 @@ def _param_count(body: str) -> int:
     return max((int(n) for n in PLACEHOLDER_RE.findall(body)), default=0)
 
 
+def preview_kind(message_type: str, mime_type: str) -> str:
+    """How the thread shows a stored file: in place only for passive types, else as a download link.
+
+    An SVG "image" or an HTML "document" is never embedded or opened on the dashboard's origin.
+    """
+    if message_type in ("image", "sticker") and browser_safety.is_raster_image(mime_type):
+        return "image"
+    if message_type in ("audio", "voice") and mime_type in browser_safety.AUDIO_TYPES:
+        return "audio"
+    if message_type == "video" and mime_type in browser_safety.VIDEO_TYPES:
+        return "video"
+    return "document"
+
+
 def thread_items(rt: Runtime, rows: list[Any]) -> list[ThreadItem]:
     items = []
     for row in rows:
@@ -80,9 +95,15 @@ def thread_items(rt: Runtime, rows: list[Any]) -> list[ThreadItem]:
         media = payload.get("media") if isinstance(payload.get("media"), dict) else None
         src = name = kind = None
         if media is not None:
-            kind = "image" if row.type in ("image", "sticker") else row.type
-            local = media_service.local_name_for_url(rt.settings, str(media.get("url") or ""))
-            src = f"/dashboard/media/{local}" if local else None
+            url = str(media.get("url") or "")
+            local = media_service.local_name_for_url(rt.settings, url)
+            if local:
+                src = f"/dashboard/media/{local}"
+                kind = preview_kind(row.type, media_service.mime_for_name(local))
+            else:
+                # Not ours: a link only, and only to a web address (never javascript:, data: …).
+                src = url if url.lower().startswith(("https://", "http://")) else None
+                kind = "document"
             name = media.get("filename") or media.get("caption") or row.type
         text = payload.get("text")
         if not isinstance(text, str):

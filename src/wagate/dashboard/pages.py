@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 
+from wagate.api import browser_safety
 from wagate.api.deps import RuntimeDep
 from wagate.dashboard import auth
 from wagate.dashboard.auth import UserDep
@@ -131,7 +132,7 @@ async def setup(request: Request, rt: RuntimeDep) -> Response:
 
 @router.get("/")
 async def home(request: Request, rt: RuntimeDep) -> Response:
-    """The inbox, or the sign-in page (CONTRACT §4: ``GET /`` is the dashboard)."""
+    """The inbox, or the sign-in page (docs/api.md: ``GET /`` is the dashboard)."""
     user = await auth.optional_user(request)
     if user is None:
         return _sign_in_page(request, rt)
@@ -175,7 +176,7 @@ async def _inbox(request: Request, rt: Runtime, user: User, *, full: bool) -> Re
 
 
 def broker_of(rt: Runtime) -> Broker:
-    broker: Broker = rt.extras["dashboard_broker"]
+    broker = rt.components.get(Broker)
     return broker
 
 
@@ -212,16 +213,11 @@ async def events(request: Request, rt: RuntimeDep, user: UserDep) -> StreamingRe
 
 @router.get("/dashboard/media/{name}")
 async def media(name: str, rt: RuntimeDep, user: UserDep) -> FileResponse:
-    """Inbound and uploaded media of the user's tenant (the API serves the same at ``/v1/media``)."""
+    """Inbound and uploaded media of the user's tenant, served inert (see ``api.browser_safety``)."""
     path = media_service.path_of(rt.settings, user.tenant.id, name)
     if path is None:
         raise NotFoundError("no such media file", field="name")
-    return FileResponse(
-        path,
-        media_type=mime_for_name(name),
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
-        content_disposition_type="inline",
-    )
+    return browser_safety.file_response(path, mime_for_name(name))
 
 
 @router.post("/dashboard/profile")

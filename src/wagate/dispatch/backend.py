@@ -52,6 +52,10 @@ class GatewayBackend:
     def clock(self) -> Clock:
         return self._rt.clock
 
+    @property
+    def lease_seconds(self) -> float:
+        return self._rt.settings.lease_seconds
+
     def decrypt(self, value: str) -> str:
         return self._rt.secret_box.decrypt(value)
 

@@ -295,15 +295,13 @@ Plugin = Callable[[Runtime, FastAPI], Awaitable[Callable[[], Awaitable[None]] | 
 
 
 def campaigns_plugin(*, interval: float = 1.0, background: bool = True) -> Plugin:
-    """The plug-in for ``create_app``: ``/v1/campaigns`` and the runner. ``background=False``
-    installs the runner without its loop, for tests that drive ``step`` themselves."""
+    """The plug-in for ``create_app``: the runner (``create_app`` mounts ``/v1/campaigns``).
+    ``background=False`` installs the runner without its loop, for tests that drive ``step`` themselves."""
 
     async def plugin(rt: Runtime, app: FastAPI) -> Callable[[], Awaitable[None]] | None:
-        from wagate.api.v1 import campaigns as api
-
-        app.include_router(api.router)
         runner = CampaignRunner(rt, interval=interval)
-        rt.extras["campaign_runner"] = runner
+        rt.components.add(runner)
+        rt.hooks.campaign_pokes.append(runner.poke)
         if not background:
             return None
         await runner.start()

@@ -45,12 +45,8 @@ __all__ = [
 
 
 def _rng(rt: Runtime) -> random.Random:
-    """The pacing RNG of this runtime; tests put a seeded ``random.Random`` in ``rt.extras["pacing_rng"]``."""
-    rng = rt.extras.get("pacing_rng")
-    if not isinstance(rng, random.Random):
-        rng = random.Random()
-        rt.extras["pacing_rng"] = rng
-    return rng
+    """The pacing RNG of this runtime; tests put a seeded ``random.Random`` in ``rt.pacing_rng``."""
+    return rt.pacing_rng
 
 
 def retry_policy(rt: Runtime) -> RetryPolicy:
@@ -63,9 +59,8 @@ def retry_policy(rt: Runtime) -> RetryPolicy:
 
 def count_status(rt: Runtime, channel: str, status: str, n: int = 1) -> None:
     """``wagate_message_status_total{channel,status}`` += n."""
-    metrics = rt.extras.get("metrics")
-    if metrics is not None and n:
-        metrics.messages.labels(channel, status).inc(n)
+    if n:
+        rt.metrics.messages.labels(channel, status).inc(n)
 
 
 async def claim_ready(

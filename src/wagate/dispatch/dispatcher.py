@@ -25,11 +25,10 @@ import logging
 import os
 import random
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from wagate.channels.base import Channel, OutgoingMessage
+from wagate.channels.base import Channel
 from wagate.dispatch import claim as claiming
 from wagate.dispatch.claim import Answer, AttemptResult
 from wagate.dispatch.retry import RetryPolicy
@@ -49,15 +48,6 @@ HOUSEKEEPING_MIN_GAP = 0.25
 #: Send-log rows older than this are pruned (the longest pacing look-back is a few days).
 SEND_LOG_RETENTION = timedelta(days=8)
 STOP_GRACE_SECONDS = 10.0
-
-#: Checks run just before ``channel.send``: ``await guard(rt, channel_row, message)`` raises
-#: ``SendError`` to stop the send (e.g. the policy's service-window re-check, docs/policy.md).
-SendGuard = Callable[[Runtime, ChannelRow, OutgoingMessage], Awaitable[None]]
-
-
-def send_guards(rt: Runtime) -> list[SendGuard]:
-    guards: list[SendGuard] = rt.extras.setdefault("send_guards", [])
-    return guards
 
 
 class Dispatcher:
@@ -213,7 +203,7 @@ class Dispatcher:
     async def _attempt(self, row: ChannelRow, channel: Channel, message: Any) -> Answer:
         outgoing = claiming.outgoing(message)
         try:
-            for guard in send_guards(self.rt):
+            for guard in self.rt.hooks.send_guards:
                 await guard(self.rt, row, outgoing)
         except SendError as exc:
             return exc

@@ -12,13 +12,14 @@ from urllib.parse import urlsplit
 
 from wagate.errors import ValidationError
 
-#: The event types a subscription may ask for (CONTRACT §4).
+#: The event types a subscription may ask for (docs/api.md).
 EVENT_TYPES: tuple[str, ...] = (
     "message.status",
     "message.received",
     "channel.status",
     "consent.changed",
     "campaign.paused",
+    "callback.requested",
 )
 FORMATS: tuple[str, ...] = ("native", "devino")
 #: The Devino dialect only knows status callbacks and incoming messages.

@@ -3,7 +3,7 @@
 Mounts the simulator under ``/sandbox/graph`` (Graph API) and ``/sandbox`` (controls), and
 makes sure the default tenant has a ``sandbox`` channel of kind ``cloud`` pointed at it —
 the default channel on a fresh install, with policy ``service_window: false``,
-``consent: warn`` so a first free-text message goes through (CONTRACT §7). The gateway
+``consent: warn`` so a first free-text message goes through (docs/channels.md). The gateway
 talks to its simulator over real HTTP on its own address (``WAGATE_PUBLIC_URL``), and the
 simulator's webhooks come back, signed, to the channel's own receiver: the same road a real
 Meta app takes.
@@ -11,14 +11,16 @@ Meta app takes.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Connection
 
+from wagate.api.deps import current_principal
 from wagate.channels.cloud import KIND as CLOUD
 from wagate.channels.cloud import is_cloud
 from wagate.channels.cloud.client import DEFAULT_API_VERSION
@@ -36,7 +38,7 @@ log = logging.getLogger("wagate.sandbox")
 
 CHANNEL_NAME = "sandbox"
 GRAPH_PREFIX = "/sandbox/graph"
-#: CONTRACT §7: a first free-text message goes through. The duplicate guard is off too, so a developer
+#: docs/channels.md: a first free-text message goes through. The duplicate guard is off too, so a developer
 #: can repeat the same request while exploring; PATCH the channel to rehearse production rules.
 SANDBOX_POLICY = {"service_window": False, "consent": "warn", "duplicate_window_s": 0}
 
@@ -95,6 +97,16 @@ async def ensure_sandbox_channel(rt: Runtime, tenant_id: int, config: SimulatorC
     return row
 
 
+def listens_on_loopback_only(host: str) -> bool:
+    """True when no other machine can reach the server (``127.0.0.1``, ``::1``, ``localhost``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def sandbox_plugin(options: SimulatorOptions | None = None) -> Plugin:
     """The plug-in for ``create_app``; ``options`` default to ``WAGATE_SANDBOX_*`` variables."""
 
@@ -116,13 +128,15 @@ def sandbox_plugin(options: SimulatorOptions | None = None) -> Plugin:
         else:
             log.warning("the sandbox channel no longer points at the simulator; simulator webhooks are off")
         simulator = Simulator(config)
-        rt.extras["sandbox"] = simulator
+        rt.components.add(simulator)
         if is_cloud(row.kind) and points_at_sandbox(row.settings):
             # Seed the templates table with the simulator's templates, as `POST /v1/templates/sync`
             # would over HTTP (the server is not listening yet while the lifespan starts).
             await sync_templates(rt, row, [template.as_graph() for template in simulator.templates])
         app.include_router(graph_router(simulator), prefix=GRAPH_PREFIX)
-        app.include_router(control_router(simulator, identity_changes=False))
+        # Every outbound body and a way to forge inbound messages: open only to this machine.
+        guard = [] if listens_on_loopback_only(rt.settings.host) else [Depends(current_principal)]
+        app.include_router(control_router(simulator, identity_changes=False, dependencies=guard))
         return simulator.close
 
     return plugin

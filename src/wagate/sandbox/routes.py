@@ -8,7 +8,7 @@ customer (``/sandbox/inject``), watch what the simulated number received, and tu
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
+from wagate.api import browser_safety
 from wagate.errors import NotFoundError, ValidationError
 from wagate.sandbox.config import UNDELIVERABLE_MODES, parse_delays
 from wagate.sandbox.errors import GraphApiError
@@ -57,7 +58,7 @@ def graph_router(sim: Simulator) -> APIRouter:
     async def attachment(media_id: str, request: Request) -> Response:
         async def work() -> Response:
             media = sim.attachment(media_id)
-            return Response(media.content, media_type=media.mime_type)
+            return browser_safety.bytes_response(media.content, media.mime_type, media_id)
 
         return await _graph(request, sim, None, work)
 
@@ -150,10 +151,11 @@ def _config_json(sim: Simulator) -> dict[str, Any]:
     return data
 
 
-def control_router(sim: Simulator, *, identity_changes: bool) -> APIRouter:
+def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequence[Any] = ()) -> APIRouter:
     """``/sandbox/…``: act as the customer, inspect, tune. ``identity_changes`` lets PATCH change the
-    webhook URL and app secret (``wagate sim`` only: in-process the gateway owns them)."""
-    router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+    webhook URL and app secret (``wagate sim`` only: in-process the gateway owns them).
+    ``dependencies`` guard every control (the gateway asks for a token when it listens beyond loopback)."""
+    router = APIRouter(prefix="/sandbox", tags=["sandbox"], dependencies=list(dependencies))
 
     @router.post("/inject", summary='A customer writes in: {"from", "text"} (or media, location, contacts …)')
     async def inject(request: Request) -> dict[str, Any]:
@@ -194,11 +196,18 @@ def control_router(sim: Simulator, *, identity_changes: bool) -> APIRouter:
     async def get_config() -> dict[str, Any]:
         return _config_json(sim)
 
-    @router.patch("/config", summary="Tune delays, throughput, the 24-hour window, undeliverable mode")
+    @router.patch("/config", summary="Tune delays, throughput, the 24-hour window, undeliverable mode, slow answers")
     async def patch_config(request: Request) -> dict[str, Any]:
         body = await _object(request)
         changes: dict[str, Any] = {}
-        allowed = {"status_delays", "throughput", "enforce_window", "undeliverable", "template_review_seconds"}
+        allowed = {
+            "status_delays",
+            "throughput",
+            "enforce_window",
+            "undeliverable",
+            "template_review_seconds",
+            "answer_delay_seconds",
+        }
         if identity_changes:
             allowed |= {"webhook_url", "app_secret", "verify_token"}
         for key, value in body.items():
@@ -222,6 +231,10 @@ def control_router(sim: Simulator, *, identity_changes: bool) -> APIRouter:
                 if value not in UNDELIVERABLE_MODES:
                     raise ValidationError("undeliverable must be webhook or sync", field=key)
                 changes[key] = value
+            elif key == "answer_delay_seconds":
+                if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 600:
+                    raise ValidationError("answer_delay_seconds must be 0–600", field=key)
+                changes[key] = float(value)
             elif key == "template_review_seconds":
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
                     raise ValidationError("template_review_seconds must be ≥ 0 or null", field=key)

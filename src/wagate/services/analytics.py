@@ -50,8 +50,7 @@ async def update_settings(rt: Runtime, tenant: Tenant, body: Mapping[str, Any]) 
         return repo.set_analytics_settings(conn, tenant.id, merged)
 
     stored = await rt.db.write(job)
-    rt.extras.get("auth_cache", {}).clear()
-    rt.extras.get("session_cache", {}).clear()
+    rt.caches.forget_principals()
     return settings_of(stored)
 
 

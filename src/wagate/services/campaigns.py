@@ -40,15 +40,10 @@ LARGE_CAMPAIGN = 20_000
 STALE_IMPORT = timedelta(minutes=10)
 
 
-def runner_of(rt: Runtime) -> Any:
-    """The node's campaign runner, if its plug-in is installed (it is poked on start/resume)."""
-    return rt.extras.get("campaign_runner")
-
-
 def _poke(rt: Runtime) -> None:
-    runner = runner_of(rt)
-    if runner is not None:
-        runner.poke()
+    """Wake the node's campaign runner, if its plug-in runs (on start and resume)."""
+    for poke in rt.hooks.campaign_pokes:
+        poke()
 
 
 # ---------------------------------------------------------------- create
@@ -136,7 +131,7 @@ async def stats(rt: Runtime, campaign: Any) -> dict[str, Any]:
     """Live numbers (``domain.campaigns.build_stats``). A large campaign's numbers are reused for
     ``STATS_SECONDS``: a progress bar polls every second, and counting 100,000 rows takes a while."""
     large = int((campaign.report or {}).get("rows", 0)) >= LARGE_CAMPAIGN
-    cache: dict[int, tuple[float, dict[str, Any]]] = rt.extras.setdefault("campaign_stats", {})
+    cache: dict[int, tuple[float, dict[str, Any]]] = rt.caches.campaign_stats
     hit = cache.get(campaign.id)
     if large and hit is not None and time.monotonic() - hit[0] < STATS_SECONDS:
         return hit[1]

@@ -9,7 +9,6 @@ Both commit before returning: the caller may acknowledge the provider afterwards
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,19 +20,11 @@ from wagate.runtime import Runtime
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos.channels import ChannelRow
 
-#: Hooks run inside the inbound message's transaction: ``hook(conn, rt, channel, message_id, phone, payload, now)``.
-InboundHook = Callable[[Connection, Runtime, ChannelRow, int, str, dict[str, Any], datetime], None]
-
 
 @dataclass(frozen=True, slots=True)
 class InboundResult:
     message_id: int
     created: bool
-
-
-def inbound_hooks(rt: Runtime) -> list[InboundHook]:
-    hooks: list[InboundHook] = rt.extras.setdefault("inbound_hooks", [])
-    return hooks
 
 
 async def record_inbound(
@@ -48,7 +39,7 @@ async def record_inbound(
 ) -> InboundResult:
     """Store a client's message once per provider id, with its event; run the inbound hooks."""
     now = rt.clock.now()
-    hooks = list(inbound_hooks(rt))
+    hooks = list(rt.hooks.inbound)
 
     def job(conn: Connection) -> InboundResult:
         message_id, created = message_repo.insert_inbound(

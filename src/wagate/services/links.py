@@ -1,6 +1,6 @@
 """Click-to-chat links (``wa.me``), opt-in page links, and their QR codes (``segno``).
 
-A QR code is the seed's suggested way to subscribe from print or a shop counter; the same
+A QR code is the hosted services' suggested way to subscribe from print or a shop counter; the same
 link works as a website button.
 """
 

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 from wagate.config import Settings
 from wagate.domain.mediatypes import base_mime, extension_for
+from wagate.domain.mediatypes import mime_for_name as mime_for_name  # re-exported
 
 NAME_RE = re.compile(r"^[0-9a-f]{32}(\.[A-Za-z0-9]{1,10})?$")
 ROUTE = "/v1/media/"

@@ -24,11 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from prometheus_client import Counter
 from sqlalchemy.engine import Connection
 
 from wagate.channels.base import OutgoingMessage
-from wagate.dispatch.dispatcher import send_guards
 from wagate.domain.consent import confirmation_for, match_optout_keyword
 from wagate.domain.limits import counts_toward_cap, day_of
 from wagate.domain.messages import MessageType, OutboundDraft, OutboundMessage, validate_outbound
@@ -37,7 +35,6 @@ from wagate.domain.policy import Candidate, ChannelPolicy, Decision, Facts, Tena
 from wagate.domain.window import WINDOW, window_at
 from wagate.errors import PolicyError, SendError, WagateError
 from wagate.runtime import Runtime
-from wagate.services.inbound import inbound_hooks
 from wagate.store.repos import consents as consent_repo
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos import policy as repo
@@ -190,9 +187,7 @@ def record(
 
 def observe(rt: Runtime, judged: list[tuple[Pending, Decision]]) -> None:
     """Count decisions in ``wagate_policy_decisions_total`` once they are committed."""
-    counter: Counter | None = rt.extras.get("policy_counter")
-    if counter is None:
-        return
+    counter = rt.metrics.policy_decisions
     for item, decision in judged:
         if decision.error is not None:
             counter.labels("refused", decision.error.code, item.message.origin).inc()
@@ -314,23 +309,6 @@ async def window_guard(rt: Runtime, channel: ChannelRow, message: OutgoingMessag
         )
 
 
-def install(rt: Runtime) -> None:
-    """Wire the policy into a runtime once: inbound hook, send guard, metrics."""
-    if rt.extras.get("policy_installed"):
-        return
-    rt.extras["policy_installed"] = True
-    inbound_hooks(rt).append(optout_hook)
-    send_guards(rt).append(window_guard)
-    registry = rt.extras.get("metrics_registry")
-    if registry is not None:
-        rt.extras["policy_counter"] = Counter(
-            "wagate_policy_decisions_total",
-            "Messages refused or let through with a warning by a policy rule",
-            ["outcome", "code", "origin"],
-            registry=registry,
-        )
-
-
 # ---------------------------------------------------------------- the tenant's policy settings and views
 
 
@@ -350,7 +328,7 @@ async def update_policy(rt: Runtime, tenant: Tenant, body: Mapping[str, Any]) ->
         return repo.set_tenant_policy(conn, tenant.id, updated)
 
     settings = await rt.db.write(job)
-    rt.extras.get("auth_cache", {}).clear()
+    rt.caches.auth.clear()
     return TenantPolicy.of(settings)
 
 

@@ -52,8 +52,6 @@ async def resolve_unknown(
         )
 
     await rt.db.write(job)
-    metrics = rt.extras.get("metrics")
     row, history = await get_message(rt, tenant, message_id)
-    if metrics is not None:
-        metrics.messages.labels(row.channel_name, new.value).inc()
+    rt.metrics.messages.labels(row.channel_name, new.value).inc()
     return row, history

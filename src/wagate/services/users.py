@@ -80,7 +80,7 @@ async def create_user(rt: Runtime, tenant_id: int, data: Mapping[str, Any]) -> U
 async def create_user_in_database(
     settings: Settings, data: Mapping[str, Any], tenant_name: str = "default"
 ) -> tuple[str, str]:
-    """``wagate user create``: acts on the database of ``WAGATE_DATABASE_URL`` directly (CONTRACT §3).
+    """``wagate user create``: acts on the database of ``WAGATE_DATABASE_URL`` directly (docs/operations.md).
 
     Returns ``(login, role)``. The tenant is created if it does not exist yet (a fresh install).
     """
@@ -160,7 +160,7 @@ async def start_session(rt: Runtime, user: User, user_agent: str | None) -> str:
 
 
 def _session_cache(rt: Runtime) -> dict[str, tuple[float, User | None]]:
-    cache: dict[str, tuple[float, User | None]] = rt.extras.setdefault("session_cache", {})
+    cache: dict[str, tuple[float, User | None]] = rt.caches.sessions
     return cache
 
 

@@ -33,7 +33,7 @@ class Created:
 
 
 def _wake(rt: Runtime) -> None:
-    for poke in rt.extras.get("webhook_pokes", []):
+    for poke in rt.hooks.webhook_pokes:
         poke()
 
 
@@ -312,4 +312,4 @@ async def feed(rt: Runtime, tenant: Tenant, cursor: int, types: list[str] | None
 
 
 def on_wake(rt: Runtime, poke: Callable[[], None]) -> None:
-    rt.extras.setdefault("webhook_pokes", []).append(poke)
+    rt.hooks.webhook_pokes.append(poke)

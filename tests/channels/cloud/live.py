@@ -51,7 +51,7 @@ class Live:
 
     @property
     def sim(self) -> Simulator:
-        sim: Simulator = self.rt.extras["sandbox"]
+        sim: Simulator = self.rt.components.get(Simulator)
         return sim
 
     async def send(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""The WAMM-style door: ``GET /api2/{method}/{token}/?…`` (CONTRACT §5, seed "Отправка сообщений").
+"""The WAMM-style door: ``GET /api2/{method}/{token}/?…`` (docs/compatibility.md, "Отправка сообщений").
 
-Eight methods with the seed's parameters, success JSON and error strings. The token in the
+Eight methods with the original service's parameters, success JSON and error strings. The token in the
 path is an API token of the tenant, looked up by hash like a Bearer token; it never reaches a
 log line (the formatter redacts ``/api2/<method>/<token>``) or a metrics label (labels are
 route templates). Every answer is HTTP 200 with ``{"err": 0, …}`` or ``{"err": "…"}`` — a CRM
@@ -57,7 +57,7 @@ def _translate(request: Request, path: str, exc: Exception) -> Response:
         err, code = d.FAIL_EXECUTION, "internal"
     body: dict[str, Any] = {"err": err}
     if path.startswith("/api2/check_phone/"):
-        body["result"] = "error"  # the seed's error shape for this method
+        body["result"] = "error"  # the original service's error shape for this method
     response = json_response(body, status)
     if code:
         response.headers[ERROR_HEADER] = code

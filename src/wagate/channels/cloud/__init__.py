@@ -9,7 +9,7 @@ arrive early. ``KIND`` describes the kind to the gateway.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 
@@ -20,6 +20,9 @@ from wagate.channels.kind import Capabilities, ChannelKind, KindService
 from wagate.crypto import SecretBox
 from wagate.domain.channels import STRICT_POLICY
 from wagate.domain.pacing import PROVIDER_PACING
+
+if TYPE_CHECKING:
+    from wagate.runtime import Runtime
 
 __all__ = ["KIND", "NAME", "cloud_factory", "is_cloud", "prepare_cloud_settings"]
 
@@ -48,7 +51,7 @@ def _routers() -> Sequence[APIRouter]:
     return [router]
 
 
-def _sweeper(rt: Any) -> KindService:
+def _sweeper(rt: Runtime) -> KindService:
     from wagate.channels.cloud.receiver import PendingStatusSweeper
 
     return PendingStatusSweeper(rt)

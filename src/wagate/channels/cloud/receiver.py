@@ -69,7 +69,7 @@ async def find_channel(rt: Runtime, webhook_id: str) -> tuple[ChannelRow, CloudC
     Only the id → (tenant, name) mapping is cached here; the row itself comes from
     ``rt.channels_of``, which a PATCH invalidates, so a changed app secret applies at once.
     """
-    index: dict[str, tuple[int, str]] = rt.extras.setdefault("cloud_webhook_ids", {})
+    index = _sweeper(rt).webhook_ids
     row: ChannelRow | None = None
     if webhook_id in index:
         tenant_id, name = index[webhook_id]
@@ -92,17 +92,18 @@ async def find_channel(rt: Runtime, webhook_id: str) -> tuple[ChannelRow, CloudC
     return row, channel
 
 
+def _sweeper(rt: Runtime) -> PendingStatusSweeper:
+    """The cloud kind's per-node service (``KIND.services``): the sweeper, which also keeps the index."""
+    sweeper = rt.kind_service(PendingStatusSweeper)
+    if sweeper is None:
+        raise LookupError("the cloud kind is not registered on this node")
+    return sweeper
+
+
 def _rejections(rt: Runtime) -> Counter:
-    counter: Counter | None = rt.extras.get("cloud_webhook_rejected")
-    if counter is None:
-        counter = Counter(
-            "wagate_cloud_webhook_rejected_total",
-            "Cloud API webhook calls refused",
-            ["channel", "reason"],
-            registry=rt.extras["metrics_registry"],
-        )
-        rt.extras["cloud_webhook_rejected"] = counter
-    return counter
+    return rt.metrics.counter(
+        "wagate_cloud_webhook_rejected_total", "Cloud API webhook calls refused", ["channel", "reason"]
+    )
 
 
 # routes ----------------------------------------------------------------------------------
@@ -248,9 +249,7 @@ async def handle_status(rt: Runtime, row: ChannelRow, channel: CloudChannel, eve
             now=now,
         )
     )
-    for service in rt.kind_services:
-        if isinstance(service, PendingStatusSweeper):
-            service.poke()
+    _sweeper(rt).poke()
 
 
 async def _presence_from_status(
@@ -277,6 +276,8 @@ class PendingStatusSweeper:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        #: The webhook id → (tenant id, channel name) index of ``find_channel``.
+        self.webhook_ids: dict[str, tuple[int, str]] = {}
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._interval = self.FAST

@@ -9,7 +9,7 @@ reading of forwarded WhatsApp notifications. The agent that drives the phone liv
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
@@ -17,6 +17,9 @@ from wagate.channels.device.channel import DeviceChannel, device_factory
 from wagate.channels.kind import Capabilities, ChannelKind, KindService
 from wagate.domain.channels import RELAXED_POLICY
 from wagate.domain.pacing import UNOFFICIAL_PACING
+
+if TYPE_CHECKING:
+    from wagate.runtime import Runtime
 
 __all__ = ["KIND", "DeviceChannel", "device_factory"]
 
@@ -27,7 +30,13 @@ def _routers() -> Sequence[APIRouter]:
     return [protocol, management]
 
 
-def _presence_monitor(rt: Any) -> KindService:
+def _state(rt: Runtime) -> KindService:
+    from wagate.channels.device.service import DeviceState
+
+    return DeviceState(rt)
+
+
+def _presence_monitor(rt: Runtime) -> KindService:
     from wagate.channels.device.presence import PresenceMonitor
 
     return PresenceMonitor(rt)
@@ -49,7 +58,7 @@ KIND = ChannelKind(
     pacing=UNOFFICIAL_PACING,
     policy=RELAXED_POLICY,
     routers=_routers,
-    services=(_presence_monitor,),
+    services=(_state, _presence_monitor),
     tables=("devices", "device_notifications"),
     description="an Android phone running WhatsApp that pulls its messages (wagate agent)",
 )

@@ -26,7 +26,7 @@ import aiohttp
 import orjson
 
 from wagate.channels.backend import ChannelBackend
-from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult
+from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult, warn_if_lease_shorter
 from wagate.crypto import PREFIX
 from wagate.errors import DeliveryUnknown, SendError
 
@@ -45,8 +45,11 @@ def _retry_after(response: aiohttp.ClientResponse) -> float | None:
 
 
 class HttpChannel:
-    def __init__(self, config: ChannelConfig, bearer_token: str | None = None) -> None:
+    def __init__(
+        self, config: ChannelConfig, bearer_token: str | None = None, lease_seconds: float | None = None
+    ) -> None:
         self.config = config
+        self.lease_seconds = lease_seconds
         settings = config.settings
         self.url = settings.get("url")
         self.timeout = float(settings.get("timeout_s") or DEFAULT_TIMEOUT)
@@ -56,6 +59,7 @@ class HttpChannel:
         self._client: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
+        warn_if_lease_shorter(self.config.name, self.timeout, self.lease_seconds)
         # aiohttp rather than httpx here: on the 2-core reference machine it made ~3,000 POST/s
         # where httpx made 400–800, and this channel is meant to be paced at up to 1,000/s.
         self._client = aiohttp.ClientSession(
@@ -115,4 +119,5 @@ def http_factory(config: ChannelConfig, backend: ChannelBackend) -> HttpChannel:
     token = config.settings.get("bearer_token")
     if isinstance(token, str) and token.startswith(PREFIX):
         token = backend.decrypt(token)
-    return HttpChannel(config, bearer_token=token if isinstance(token, str) else None)
+    lease = backend.lease_seconds if backend is not None else None
+    return HttpChannel(config, bearer_token=token if isinstance(token, str) else None, lease_seconds=lease)
