@@ -25,13 +25,11 @@ from wagate.channels.registry import ChannelRegistry
 from wagate.clock import Clock
 from wagate.config import Settings
 from wagate.crypto import SecretBox
+from wagate.domain.records import ChannelRow, Principal, Tenant, User
 from wagate.observability.metrics import Metrics
 from wagate.signals import Signals
 from wagate.store.database import Database
 from wagate.store.repos import channels as channel_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Principal, Tenant
-from wagate.store.repos.users import User
 
 T = TypeVar("T")
 

@@ -20,10 +20,10 @@ from wagate.channels.memory import MemoryChannel
 from wagate.channels.registry import ChannelRegistry
 from wagate.clock import FakeClock
 from wagate.dispatch.dispatcher import Dispatcher
+from wagate.domain.records import ChannelRow
 from wagate.runtime import Runtime
 from wagate.store.dispatch_tables import channel_sends
 from wagate.store.repos import channels as channel_repo
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.tables import messages
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

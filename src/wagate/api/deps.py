@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Request
 
+from wagate.domain.records import Principal
 from wagate.errors import AuthError, ForbiddenError, ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.tenants import Principal
 
 AUTH_CACHE_SECONDS = 10.0
 

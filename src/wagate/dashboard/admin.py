@@ -20,6 +20,7 @@ from wagate.dashboard.render import DashboardRoute, context, render
 from wagate.domain.analytics import ISO_DAYS
 from wagate.domain.consent import SOURCES
 from wagate.domain.policy import ChannelPolicy
+from wagate.domain.records import User
 from wagate.domain.statuses import Status
 from wagate.domain.templates import CATEGORIES
 from wagate.domain.users import LOCALES, ROLES
@@ -31,7 +32,6 @@ from wagate.services import templates as template_service
 from wagate.services import users as user_service
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos import operations as repo
-from wagate.store.repos.users import User
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 

@@ -23,10 +23,10 @@ from urllib.parse import urlparse
 
 from fastapi import Depends, Request, Response
 
+from wagate.domain.records import User
 from wagate.errors import ForbiddenError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import users as user_service
-from wagate.store.repos.users import User
 
 LOGIN_COOKIE = "wagate_login"
 FAILURE_WINDOW = 300.0

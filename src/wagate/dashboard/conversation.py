@@ -21,6 +21,7 @@ from wagate.api.deps import RuntimeDep
 from wagate.dashboard.auth import UserDep
 from wagate.dashboard.render import DashboardRoute, context, flash, render
 from wagate.domain.policy import ChannelPolicy
+from wagate.domain.records import User
 from wagate.domain.templates import PLACEHOLDER_RE
 from wagate.domain.window import window_at
 from wagate.errors import ValidationError
@@ -33,7 +34,6 @@ from wagate.store.repos import conversations as conversation_repo
 from wagate.store.repos import policy as policy_repo
 from wagate.store.repos import templates as template_repo
 from wagate.store.repos import users as user_repo
-from wagate.store.repos.users import User
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 

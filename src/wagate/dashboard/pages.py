@@ -18,13 +18,13 @@ from wagate.dashboard.i18n import pick_locale, translator
 from wagate.dashboard.render import DashboardRoute, context, render, safe_next
 from wagate.domain.conversations import FILTERS
 from wagate.domain.mediatypes import mime_for_name
+from wagate.domain.records import User
 from wagate.errors import NotFoundError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import conversations as conversation_service
 from wagate.services import media as media_service
 from wagate.services import users as user_service
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.users import User
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 

@@ -16,6 +16,7 @@ from wagate.channels.backend import ClaimedMessage, ContactInfo, InboundRecord, 
 from wagate.channels.base import Channel, ChannelConfig, PhonePresence, SendResult
 from wagate.clock import Clock
 from wagate.dispatch import claim as claiming
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import NotFoundError, SendError
 from wagate.runtime import Runtime, config_of
@@ -23,7 +24,6 @@ from wagate.services import inbound
 from wagate.services import media as media_service
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import contacts as contact_repo
-from wagate.store.repos.channels import ChannelRow
 
 log = logging.getLogger("wagate.channels")
 

@@ -42,6 +42,7 @@ from wagate.domain.consent import REVOKED
 from wagate.domain.limits import day_of
 from wagate.domain.messages import OutboundDraft
 from wagate.domain.policy import TenantPolicy
+from wagate.domain.records import Tenant
 from wagate.errors import WagateError
 from wagate.runtime import Runtime
 from wagate.services import campaigns as service
@@ -49,7 +50,6 @@ from wagate.services.messages import Accepted, Outcome, accept_messages
 from wagate.store.repos import campaigns as repo
 from wagate.store.repos import consents as consent_repo
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.tenants import Tenant
 
 log = logging.getLogger("wagate.campaigns")
 

@@ -23,11 +23,11 @@ from sqlalchemy.engine import Connection
 
 from wagate.channels.base import OutgoingMessage, SendResult
 from wagate.dispatch.retry import Next, RetryPolicy, decide
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import DeliveryUnknown, SendError
 from wagate.runtime import Runtime
 from wagate.store.repos import claims
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.claims import ClaimOutcome
 from wagate.store.repos.messages import StatusChange
 

@@ -32,12 +32,12 @@ from wagate.channels.base import Channel
 from wagate.dispatch import claim as claiming
 from wagate.dispatch.claim import Answer, AttemptResult
 from wagate.dispatch.retry import RetryPolicy
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import DeliveryUnknown, SendError
 from wagate.runtime import Runtime
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import housekeeping
-from wagate.store.repos.channels import ChannelRow
 
 log = logging.getLogger("wagate.dispatch")
 

@@ -26,13 +26,13 @@ from wagate.channels.cloud import is_cloud
 from wagate.channels.cloud.client import DEFAULT_API_VERSION
 from wagate.channels.cloud.settings import CloudSettings, prepare_settings
 from wagate.domain.channels import merge_pacing, merge_policy
+from wagate.domain.records import ChannelRow
 from wagate.runtime import Runtime
 from wagate.sandbox.config import SimulatorConfig, SimulatorOptions
 from wagate.sandbox.routes import control_router, graph_router
 from wagate.sandbox.simulator import Simulator
 from wagate.services.templates import sync_templates
 from wagate.store.repos import channels as channel_repo
-from wagate.store.repos.channels import ChannelRow
 
 log = logging.getLogger("wagate.sandbox")
 

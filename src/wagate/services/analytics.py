@@ -23,11 +23,11 @@ from wagate.domain.analytics import (
     validate_settings,
 )
 from wagate.domain.policy import TenantPolicy
+from wagate.domain.records import Tenant
 from wagate.errors import ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import analytics as repo
 from wagate.store.repos import users as user_repo
-from wagate.store.repos.tenants import Tenant
 
 MAX_PERIOD = timedelta(days=366)
 DEFAULT_DAYS = 7

@@ -31,6 +31,7 @@ from wagate.domain.consent import match_optout_keyword
 from wagate.domain.messages import OutboundDraft
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import TenantPolicy, tenant_timezone
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.errors import NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.services.messages import Accepted, accept_in_transaction
@@ -38,8 +39,6 @@ from wagate.store.repos import automations as repo
 from wagate.store.repos import conversations as conversation_repo
 from wagate.store.repos import events as event_repo
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 log = logging.getLogger("wagate.automations")
 

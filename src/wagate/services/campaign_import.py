@@ -33,6 +33,7 @@ from wagate.domain.consent import REVOKED
 from wagate.domain.messages import MessageType
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import Candidate, ChannelPolicy, Decision, TenantPolicy, evaluate
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.domain.templates import Template, choose, normalize_language
 from wagate.errors import PolicyError, ValidationError, WagateError
 from wagate.runtime import Runtime
@@ -40,8 +41,6 @@ from wagate.services import policy
 from wagate.store.repos import campaigns as repo
 from wagate.store.repos import consents as consent_repo
 from wagate.store.repos import templates as template_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 CHUNK = 1000
 MAX_ROWS = 1_000_000

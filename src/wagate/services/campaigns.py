@@ -22,13 +22,13 @@ from sqlalchemy.engine import Connection
 
 from wagate.domain import campaigns as domain
 from wagate.domain.campaigns import CampaignSpec, Protection, SendingWindow, build_stats
+from wagate.domain.records import Tenant
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.services.campaign_import import Importer, RecipientFile, consent_mode, find_template
 from wagate.services.messages import resolve_channel
 from wagate.store.repos import campaigns as repo
 from wagate.store.repos.events import append_event
-from wagate.store.repos.tenants import Tenant
 from wagate.store.tables import messages
 
 log = logging.getLogger("wagate.campaigns")

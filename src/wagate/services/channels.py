@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from wagate.domain.channels import merge_pacing, merge_policy, validate_kind, validate_name
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import channels as repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 MASK = "***"  # how ``domain.channels.public_settings`` shows a secret
 

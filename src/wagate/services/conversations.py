@@ -28,14 +28,12 @@ from sqlalchemy.engine import Connection
 from wagate.domain.conversations import check_filter, is_reaction, preview
 from wagate.domain.messages import OutboundDraft
 from wagate.domain.phones import normalize_phone
+from wagate.domain.records import ChannelRow, Tenant, User
 from wagate.errors import NotFoundError, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services.messages import Accepted, Outcome, accept_messages, resolve_channel
 from wagate.store.repos import conversations as repo
 from wagate.store.repos import users as user_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
-from wagate.store.repos.users import User
 from wagate.store.tables import messages
 
 MAX_PAGE = 200

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.runtime import Runtime
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ from urllib.parse import quote, urlencode
 import segno
 
 from wagate.domain.phones import normalize_phone
+from wagate.domain.records import Tenant
 from wagate.errors import ValidationError
 from wagate.runtime import Runtime
-from wagate.store.repos.tenants import Tenant
 
 MAX_LINK_TEXT = 1000
 PHONE_SETTINGS = ("phone", "phone_number", "display_phone_number")

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from wagate.domain.messages import OutboundDraft, OutboundMessage, validate_outbound
 from wagate.domain.policy import Decision
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.domain.statuses import Status
 from wagate.domain.waits import Wait
 from wagate.errors import ConflictError, NotFoundError, PolicyError, ValidationError, WagateError
@@ -21,9 +22,7 @@ from wagate.services import policy
 from wagate.services.policy import Pending
 from wagate.store.repos import idempotency
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.claims import message_wait
-from wagate.store.repos.tenants import Tenant
 
 MAX_BATCH = 1000
 

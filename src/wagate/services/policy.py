@@ -32,6 +32,7 @@ from wagate.domain.limits import counts_toward_cap, day_of
 from wagate.domain.messages import MessageType, OutboundDraft, OutboundMessage, validate_outbound
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import Candidate, ChannelPolicy, Decision, Facts, TenantPolicy, evaluate, update_tenant_policy
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.domain.window import WINDOW, window_at
 from wagate.errors import PolicyError, SendError, WagateError
 from wagate.runtime import Runtime
@@ -39,8 +40,6 @@ from wagate.store.repos import consents as consent_repo
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos import policy as repo
 from wagate.store.repos import templates as template_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from wagate.domain.records import Tenant
 from wagate.domain.statuses import Status
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.services.messages import get_message
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.tenants import Tenant
 
 RESOLUTIONS = (Status.SENT, Status.DELIVERED, Status.READ, Status.FAILED)
 

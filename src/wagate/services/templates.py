@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.domain.templates import (
     CONTENT_FIELDS,
     from_cloud,
@@ -23,8 +24,6 @@ from wagate.domain.templates import (
 from wagate.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import templates as repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 CREATE_FIELDS = ("name", "language", "channel", "status", *CONTENT_FIELDS)
 

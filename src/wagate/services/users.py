@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from wagate.clock import utcnow
 from wagate.config import Settings
+from wagate.domain.records import User
 from wagate.domain.users import check_locale, check_name, check_password, check_role, user_fields
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
@@ -27,7 +28,6 @@ from wagate.store.database import Database
 from wagate.store.migrate import migrate_async
 from wagate.store.repos import tenants as tenant_repo
 from wagate.store.repos import users as repo
-from wagate.store.repos.users import User
 
 SESSION_LIFETIME = timedelta(days=7)
 SESSION_CACHE_SECONDS = 5.0

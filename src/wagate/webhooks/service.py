@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from wagate.domain import webhooks as domain
+from wagate.domain.records import Tenant
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import webhooks as repo
-from wagate.store.repos.tenants import Tenant
 from wagate.webhooks.formats import wants
 from wagate.webhooks.signer import new_secret
 

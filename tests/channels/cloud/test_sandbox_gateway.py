@@ -25,13 +25,13 @@ from tests.conftest import free_port, make_settings
 from wagate.channels.cloud.channel import CloudChannel
 from wagate.channels.cloud.webhook import sign
 from wagate.crypto import SecretBox
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.sandbox.config import SimulatorOptions
 from wagate.store.cloud_tables import cloud_pending_statuses
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import cloud as cloud_repo
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.tables import channels as channels_table
 
 PHONE = "79001234567"

@@ -25,12 +25,11 @@ from wagate.api.compat import devino_dialect as d
 from wagate.api.compat.routing import dialect_route, json_response, log_unexpected
 from wagate.api.deps import authenticate
 from wagate.domain.messages import OutboundDraft
+from wagate.domain.records import ChannelRow, Principal
 from wagate.errors import AuthError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import messages as message_service
 from wagate.services.messages import Accepted, Outcome
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Principal
 
 #: Channel settings that may hold the channel's own phone number, in the order they are tried.
 PHONE_SETTINGS = ("phone", "display_phone_number", "phone_number")

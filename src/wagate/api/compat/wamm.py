@@ -29,14 +29,13 @@ from wagate.domain.contacts import validate_contact
 from wagate.domain.messages import OutboundDraft, is_http_url
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import tenant_timezone
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.errors import AuthError, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import messages as message_service
 from wagate.services.phones import PhoneCheckFailed, whatsapp_presence
 from wagate.store.repos import contacts as contact_repo
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 ERROR_HEADER = "X-Wagate-Error"
 _MSG_ID = re.compile(r"^[0-9]{1,18}$")

@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from wagate.api.deps import AdminDep, JsonObject, PrincipalDep, RuntimeDep
 from wagate.api.v1.schemas import iso
 from wagate.domain.channels import public_settings
+from wagate.domain.records import ChannelRow
 from wagate.runtime import Runtime
 from wagate.services import channels as service
-from wagate.store.repos.channels import ChannelRow
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"])
 

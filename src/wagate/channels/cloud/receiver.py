@@ -42,6 +42,7 @@ from wagate.channels.cloud.webhook import (
     parse_envelope,
     signature_valid,
 )
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import AuthError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
@@ -49,7 +50,6 @@ from wagate.services.inbound import record_inbound, record_provider_status
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import cloud as cloud_repo
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
 
 log = logging.getLogger("wagate.channels.cloud.webhook")
 

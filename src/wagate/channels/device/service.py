@@ -24,13 +24,13 @@ from wagate.channels.base import SendResult
 from wagate.channels.device.channel import DEFAULT_LEASE_SECONDS, DEFAULT_POLL_SECONDS, setting_seconds
 from wagate.dispatch.claim import AttemptResult, claim_next, complete, next_slot
 from wagate.domain.messages import MEDIA_TYPES, MessageType
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import ConflictError, NotFoundError, SendError, ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import contacts as contact_repo
 from wagate.store.repos import devices as repo
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.devices import DeviceAuth
 from wagate.store.repos.tenants import Tenant, hash_token, new_token
 
