@@ -11,12 +11,14 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from wagate.api.v1.automations import automations_plugin
+from wagate.api.v1.recurring import recurring_plugin
 from wagate.app import Plugin, create_app
-from wagate.channels import cloud, device, http
+from wagate.channels import cloud, device, http, web
 from wagate.channels.registry import ChannelRegistry, default_registry
+from wagate.channels.web import web_plugin
 from wagate.clock import Clock
 from wagate.config import Settings
+from wagate.dashboard.automations import automations_plugin
 from wagate.dashboard.plugin import dashboard_plugin
 from wagate.dispatch.campaigns import campaigns_plugin
 from wagate.gcfreeze import freeze_startup_objects
@@ -29,15 +31,18 @@ def node_registry(*, include_memory: bool = False) -> ChannelRegistry:
     registry.add(cloud.KIND)
     registry.add(http.KIND)
     registry.add(device.KIND)
+    registry.add(web.KIND)
     return registry
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
     plugins: list[Plugin] = [
+        web_plugin(),
         webhooks_plugin,
         dashboard_plugin,
         automations_plugin,  # after the dashboard: the bot answers within its conversations
         campaigns_plugin(),
+        recurring_plugin(),
     ]
     if settings.sandbox:
         from wagate.sandbox.plugin import sandbox_plugin

@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, ...]] = [
         "wagate.channels.cloud",
         "wagate.channels.device",
         "wagate.channels.http",
+        "wagate.channels.web",
         "wagate.agent",
     ),
     ("wagate.api", "wagate.optin"),
@@ -50,7 +51,7 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 
 #: What a channel kind's package may import from wagate, besides itself.
-KIND_PACKAGES = ("wagate.channels.cloud", "wagate.channels.device", "wagate.channels.http")
+KIND_PACKAGES = ("wagate.channels.cloud", "wagate.channels.device", "wagate.channels.http", "wagate.channels.web")
 KIND_MAY_IMPORT = LAYERS[0] + LAYERS[1]
 
 #: Open debts (docs/architecture.md): (importer prefix, imported prefix).
@@ -68,6 +69,20 @@ KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
         ("wagate.channels.device", "wagate.services"),
         ("wagate.channels.device", "wagate.dispatch"),
         ("wagate.channels.device.api", "wagate.api"),
+        # The cloud kind's account sync, readiness and template sync (node services) read the store.
+        ("wagate.channels.cloud.account", "wagate.runtime"),
+        ("wagate.channels.cloud.account", "wagate.store"),
+        ("wagate.channels.cloud.readiness", "wagate.store"),
+        ("wagate.channels.cloud.template_sync", "wagate.runtime"),
+        ("wagate.channels.cloud.template_sync", "wagate.store"),
+        ("wagate.channels.cloud.template_sync", "wagate.services"),
+        # The web kind (WhatsApp Web) landed on the runtime before the backend seam existed.
+        ("wagate.channels.web", "wagate.runtime"),
+        ("wagate.channels.web", "wagate.store"),
+        ("wagate.channels.web", "wagate.services"),
+        ("wagate.channels.web", "wagate.api"),
+        # Template submission to Meta sits in services/templates; it belongs to the cloud kind.
+        ("wagate.services.templates", "wagate.channels.cloud"),
     }
 )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from fastapi import Depends, Request
 
@@ -31,8 +31,11 @@ __all__ = [
     "ContactInfo",
     "InboundRecord",
     "Media",
+    "MessageRef",
     "SessionState",
 ]
+
+T = TypeVar("T")
 
 #: What a channel that holds a session (a logged-in WhatsApp Web client, a phone) reports.
 SessionState = Literal["connected", "connecting", "disconnected", "logged_out"]
@@ -63,6 +66,17 @@ class ContactInfo:
 
     phone: str
     name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A stored message as a channel may need it (to quote it in a reply, to react to it)."""
+
+    id: int
+    direction: str
+    phone: str
+    provider_id: str | None
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +168,14 @@ class ChannelBackend(Protocol):
 
     async def find_contact(self, tenant_id: int, phone: str) -> ContactInfo | None:
         """The tenant's contact for ``phone``, if any."""
+        ...
+
+    async def message(self, tenant_id: int, message_id: int) -> MessageRef | None:
+        """One of the tenant's stored messages (a reply's or a reaction's target)."""
+        ...
+
+    def service(self, cls: type[T]) -> T | None:
+        """This node's running object of class ``cls`` that the kind started (a session keeper)."""
         ...
 
     async def channels_of_kind(self, kind: str) -> list[ChannelConfig]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from wagate.channels.backend import ClaimedMessage, ContactInfo, InboundRecord, Media, SessionState
+from wagate.channels.backend import ClaimedMessage, ContactInfo, InboundRecord, Media, MessageRef, SessionState
 from wagate.channels.base import Channel, ChannelConfig, PhonePresence, SendResult
 from wagate.clock import Clock
 from wagate.dispatch import claim as claiming
@@ -24,8 +24,10 @@ from wagate.services import inbound
 from wagate.services import media as media_service
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import contacts as contact_repo
+from wagate.store.repos import messages as message_repo
 
 log = logging.getLogger("wagate.channels")
+T = TypeVar("T")
 
 #: How long a phone's presence proved by a send or an event is trusted (``GET /v1/phones``).
 PRESENCE_TTL = timedelta(days=7)
@@ -167,6 +169,16 @@ class GatewayBackend:
         if row is None:
             return None
         return ContactInfo(phone=str(row.phone), name=row.name)
+
+    async def message(self, tenant_id: int, message_id: int) -> MessageRef | None:
+        row = await self._rt.db.read(lambda c: message_repo.get_message(c, tenant_id, message_id))
+        if row is None:
+            return None
+        payload = row.payload if isinstance(row.payload, dict) else {}
+        return MessageRef(int(row.id), str(row.direction), str(row.phone), row.provider_id, payload)
+
+    def service(self, cls: type[T]) -> T | None:
+        return self._rt.kind_service(cls) or self._rt.components.find(cls)
 
     async def channels_of_kind(self, kind: str) -> list[ChannelConfig]:
         rows = await self._rt.db.read(channel_repo.list_channels)

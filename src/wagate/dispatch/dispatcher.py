@@ -28,7 +28,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from wagate.channels.base import Channel
+from wagate.channels.base import Channel, Gated
 from wagate.dispatch import claim as claiming
 from wagate.dispatch.claim import Answer, AttemptResult
 from wagate.dispatch.retry import RetryPolicy
@@ -165,8 +165,11 @@ class Dispatcher:
         for row in await self.rt.db.read(channel_repo.list_channels):
             if row.status != "active" or not self.rt.registry.knows(row.kind):
                 continue
-            if self.rt.registry.capabilities(row.kind).push:
-                found.append((row, await self.rt.channel_instance(row)))
+            if not self.rt.registry.capabilities(row.kind).push:
+                continue
+            instance = await self.rt.channel_instance(row)
+            if not (isinstance(instance, Gated) and not instance.accepting()):
+                found.append((row, instance))
         return found
 
     async def run_once(self) -> bool:

@@ -15,8 +15,10 @@ router = APIRouter(prefix="/v1/templates", tags=["templates"])
 
 @router.post("", status_code=201, summary="Create a local template (pending until an admin approves it)")
 async def create_template(principal: PrincipalDep, rt: RuntimeDep, body: JsonObject) -> JSONResponse:
-    row = await service.create_template(rt, principal.tenant, body, is_admin=principal.role == "admin")
-    return JSONResponse(service.template_json(row), status_code=201)
+    created = await service.create_template(rt, principal.tenant, body, is_admin=principal.role == "admin")
+    if isinstance(created, service.TemplateCreated):
+        return JSONResponse({**service.template_json(created.row), "submissions": created.submissions}, status_code=201)
+    return JSONResponse(service.template_json(created), status_code=201)
 
 
 @router.get("", summary="Templates, by id, with cursor paging")

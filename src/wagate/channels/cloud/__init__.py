@@ -57,6 +57,12 @@ def _sweeper(rt: Runtime) -> KindService:
     return PendingStatusSweeper(rt)
 
 
+def _template_syncer(rt: Runtime) -> KindService:
+    from wagate.channels.cloud.template_sync import TemplateSyncer
+
+    return TemplateSyncer(rt)
+
+
 KIND = ChannelKind(
     name=NAME,
     factory=cloud_factory,
@@ -74,7 +80,7 @@ KIND = ChannelKind(
     secret_fields=SECRET_FIELDS,
     prepare_settings=prepare_cloud_settings,
     routers=_routers,
-    services=(_sweeper,),
+    services=(_sweeper, _template_syncer),
     tables=("cloud_pending_statuses",),
     description="Meta's WhatsApp Cloud API (or the built-in sandbox)",
 )
