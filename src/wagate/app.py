@@ -19,6 +19,7 @@ from wagate.api.browser_safety import SecurityHeadersMiddleware
 from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import GatewayApp
+from wagate.api.input_guard import InputGuardMiddleware
 from wagate.api.v1 import (
     analytics,
     campaigns,
@@ -143,6 +144,7 @@ def create_app(
     )
     install_error_handlers(app)
     mount_routers(app, registry)
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

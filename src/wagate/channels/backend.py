@@ -23,6 +23,7 @@ from wagate.channels.base import Channel, ChannelConfig, OutgoingMessage, PhoneP
 from wagate.clock import Clock
 from wagate.domain.statuses import Status
 from wagate.errors import SendError
+from wagate.outbound import OutboundPolicy
 
 __all__ = [
     "BackendDep",
@@ -98,6 +99,11 @@ class ChannelBackend(Protocol):
     @property
     def lease_seconds(self) -> float:
         """How long a claim's lease lasts (``WAGATE_LEASE_SECONDS``): a send should finish sooner."""
+        ...
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        """Which addresses a channel may fetch media from (``WAGATE_MEDIA_ALLOW_*``, docs/operations.md)."""
         ...
 
     def decrypt(self, value: str) -> str:

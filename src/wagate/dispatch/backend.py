@@ -19,6 +19,7 @@ from wagate.dispatch import claim as claiming
 from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import NotFoundError, SendError
+from wagate.outbound import OutboundPolicy
 from wagate.runtime import Runtime, config_of
 from wagate.services import inbound
 from wagate.services import media as media_service
@@ -57,6 +58,11 @@ class GatewayBackend:
     @property
     def lease_seconds(self) -> float:
         return self._rt.settings.lease_seconds
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        settings = self._rt.settings
+        return OutboundPolicy(settings.media_allow_private, settings.media_allow_loopback)
 
     def decrypt(self, value: str) -> str:
         return self._rt.secret_box.decrypt(value)

@@ -15,7 +15,7 @@ from wagate.api.errors import error_body
 from wagate.api.v1.schemas import MessageBatchIn, MessageIn, iso, message_json
 from wagate.domain.messages import OutboundDraft
 from wagate.domain.phones import normalize_phone
-from wagate.errors import ValidationError, WagateError
+from wagate.errors import DatabaseUnavailable, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import messages as service
 from wagate.services.messages import Accepted, Outcome
@@ -34,6 +34,8 @@ DRAFT_FIELDS = (
     "location",
     "contacts",
     "template",
+    "reply_to",
+    "reaction",
     "validity_seconds",
     "callback_url",
     "callback_data",
@@ -46,7 +48,7 @@ def draft_from(item: Any, prefix: str = "") -> OutboundDraft:
     if not isinstance(item, dict):
         raise ValidationError("each message must be a JSON object", field=prefix.rstrip(".") or "body")
     kwargs: dict[str, Any] = {name: item.get(name) for name in DRAFT_FIELDS}
-    for name in ("media", "location", "template"):
+    for name in ("media", "location", "template", "reaction"):
         if kwargs[name] is not None and not isinstance(kwargs[name], dict):
             raise ValidationError(f"{name} must be an object", field=f"{prefix}{name}")
     return OutboundDraft(**kwargs)
@@ -129,7 +131,8 @@ async def send_messages(request: Request) -> Response:
         request.headers.get("idempotency-key"),
         await request.body(),
     )
-    return Response(body, status_code=status_code, media_type="application/json")
+    headers = {"Retry-After": str(DatabaseUnavailable.retry_after_seconds)} if status_code == 503 else None
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
 async def ingest(rt: Runtime, authorization: str, idempotency_key: str | None, raw: bytes) -> tuple[int, bytes]:
