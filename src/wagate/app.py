@@ -21,9 +21,13 @@ from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import GatewayApp
 from wagate.api.input_guard import InputGuardMiddleware
 from wagate.api.v1 import (
+    analytics,
+    campaigns,
     channels,
     consents,
     contacts,
+    conversations,
+    events,
     identity_conflicts,
     links,
     media,
@@ -35,21 +39,23 @@ from wagate.api.v1 import (
     receipts,
     resolve,
     templates,
+    webhooks,
 )
 from wagate.api.v1 import policy as policy_api
 from wagate.channels.registry import ChannelRegistry, default_registry
 from wagate.clock import Clock, SystemClock
 from wagate.config import Settings
+from wagate.dispatch.backend import GatewayBackend
 from wagate.dispatch.dispatcher import Dispatcher
 from wagate.dispatch.redis_relay import RedisRelay
 from wagate.dispatch.wakeups import PgWakeupRelay
 from wagate.observability.metrics import Metrics, MetricsMiddleware
 from wagate.optin import routes as optin
 from wagate.runtime import Runtime
-from wagate.services import policy
 from wagate.services.bootstrap import bootstrap
 from wagate.store.database import Database
 from wagate.store.migrate import migrate_async
+from wagate.wiring import install_core
 
 log = logging.getLogger("wagate")
 
@@ -68,22 +74,28 @@ def create_app(
 ) -> FastAPI:
     metrics = Metrics()
     holder: dict[str, Any] = {}
+    registry = registry or default_registry()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await migrate_async(settings.database_url)
         db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-        rt = Runtime(settings=settings, db=db, clock=clock or SystemClock(), registry=registry or default_registry())
-        rt.extras["metrics"] = metrics
-        rt.extras["metrics_registry"] = metrics.registry
-        policy.install(rt)
+        rt = Runtime(settings=settings, db=db, clock=clock or SystemClock(), registry=registry, metrics=metrics)
+        rt.backend = app.state.channel_backend = GatewayBackend(rt)
+        install_core(rt)
         app.state.runtime = rt
         result = await bootstrap(rt)
         app.state.bootstrap = result
         if announce is not None:
             announce(result)
         stops: list[Callable[[], Awaitable[None]]] = []
+        for kind in registry:
+            for make_service in kind.services:
+                service = make_service(rt)
+                await service.start()
+                rt.kind_services.append(service)
+                stops.append(service.stop)
         for plugin in plugins or []:
             stop = await plugin(rt, app)
             if stop is not None:
@@ -94,16 +106,16 @@ def create_app(
         if settings.redis_url:
             relay = RedisRelay(rt)
             await relay.start()
-            rt.extras["redis_relay"] = relay
+            rt.components.add(relay)
         elif db.is_postgres:
             relay = PgWakeupRelay(rt)
             await relay.start()
-            rt.extras["wakeup_relay"] = relay
+            rt.components.add(relay)
         dispatcher: Dispatcher | None = None
         if settings.dispatcher:
             dispatcher = Dispatcher(rt, workers=settings.dispatcher_workers)
             await dispatcher.start()
-            rt.extras["dispatcher"] = dispatcher
+            rt.components.add(dispatcher)
         holder["rt"] = rt
         try:
             yield
@@ -132,7 +144,20 @@ def create_app(
         },
     )
     install_error_handlers(app)
-    for router in (
+    mount_routers(app, registry)
+    app.add_middleware(InputGuardMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+def mount_routers(app: FastAPI, registry: ChannelRegistry) -> None:
+    """Every door of the core API, then each registered channel kind's own routes.
+
+    Plug-ins that bring a user interface mount theirs when they start (the dashboard's pages, the
+    sandbox's simulator, automations); everything else is here.
+    """
+    core = (
         health.router,
         messages.router,
         resolve.router,
@@ -141,17 +166,26 @@ def create_app(
         channels.router,
         pacing.router,
         phones.router,
-    ):
+        media.router,
+        receipts.router,
+        profile.router,
+        # The WAMM- and Devino-style compatibility doors (docs/compatibility.md) are core doors.
+        wamm.router,
+        devino.router,
+        templates.router,
+        consents.router,
+        policy_api.router,
+        links.router,
+        optin.router,
+        pricing.router,
+        webhooks.router,
+        events.router,
+        campaigns.router,
+        conversations.router,
+        analytics.router,
+    )
+    for router in core:
         app.include_router(router)
-    app.include_router(media.router)
-    app.include_router(receipts.router)
-    app.include_router(profile.router)
-    # The compatibility doors of CONTRACT §5 are core doors: every node answers them.
-    app.include_router(wamm.router)
-    app.include_router(devino.router)
-    for router in (templates.router, consents.router, policy_api.router, links.router, optin.router, pricing.router):
-        app.include_router(router)
-    app.add_middleware(InputGuardMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
-    return app
+    for kind in registry:
+        for router in kind.routers() if kind.routers is not None else ():
+            app.include_router(router)

@@ -1,4 +1,4 @@
-"""Settings read from ``WAGATE_*`` environment variables (CONTRACT §2).
+"""Settings read from ``WAGATE_*`` environment variables (docs/operations.md).
 
 Nothing here opens a connection or touches the disk: ``create_app`` receives a
 ``Settings`` instance, so tests build as many differently-configured apps as they like.

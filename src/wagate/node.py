@@ -13,12 +13,9 @@ from fastapi import FastAPI
 
 from wagate.api.v1.recurring import recurring_plugin
 from wagate.app import Plugin, create_app
-from wagate.channels.cloud import cloud_factory, prepare_cloud_settings
-from wagate.channels.cloud.plugin import cloud_plugin
-from wagate.channels.device import device_factory, device_plugin
-from wagate.channels.http import http_factory
+from wagate.channels import cloud, device, http, web
 from wagate.channels.registry import ChannelRegistry, default_registry
-from wagate.channels.web import prepare_web_settings, web_factory, web_plugin
+from wagate.channels.web import web_plugin
 from wagate.clock import Clock
 from wagate.config import Settings
 from wagate.dashboard.automations import automations_plugin
@@ -31,17 +28,15 @@ from wagate.webhooks.plugin import webhooks_plugin
 def node_registry(*, include_memory: bool = False) -> ChannelRegistry:
     """The production kinds; ``include_memory`` adds the in-process test kind (benchmarks)."""
     registry = default_registry(include_memory=include_memory)
-    registry.register("cloud", cloud_factory, prepare_settings=prepare_cloud_settings)
-    registry.register("http", http_factory)
-    registry.register("device", device_factory)
-    registry.register("web", web_factory, prepare_settings=prepare_web_settings)
+    registry.add(cloud.KIND)
+    registry.add(http.KIND)
+    registry.add(device.KIND)
+    registry.add(web.KIND)
     return registry
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
     plugins: list[Plugin] = [
-        cloud_plugin,
-        device_plugin,
         web_plugin(),
         webhooks_plugin,
         dashboard_plugin,

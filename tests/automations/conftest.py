@@ -14,7 +14,7 @@ from tests.dashboard.conftest import Desk, open_desk
 from wagate.api.v1.recurring import recurring_plugin
 from wagate.dashboard.automations import automations_plugin
 from wagate.dispatch.campaigns import campaigns_plugin
-from wagate.webhooks.plugin import webhooks_plugin
+from wagate.webhooks.plugin import WebhookNode, webhooks_plugin
 
 MSK = ZoneInfo("Europe/Moscow")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -52,7 +52,7 @@ async def bot_desk(db_url: str, tmp_path: Path) -> AsyncIterator[Desk]:
 
 async def events_of(desk: Desk, type_: str) -> list[dict[str, Any]]:
     """The events feed once the fan-out has moved its horizon past everything committed."""
-    await desk.rt.extras["webhooks"].fanout.drain()
+    await desk.rt.components.get(WebhookNode).fanout.drain()
     response = await desk.client.get("/v1/events", params={"types": type_, "limit": 1000})
     assert response.status_code == 200, response.text
     return list(response.json()["data"])

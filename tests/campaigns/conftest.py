@@ -20,9 +20,9 @@ from wagate.channels.memory import MemoryChannel
 from wagate.clock import FakeClock
 from wagate.dispatch.campaigns import CampaignRunner, campaigns_plugin
 from wagate.dispatch.dispatcher import Dispatcher
+from wagate.domain.records import Tenant
 from wagate.runtime import Runtime
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.tenants import Tenant
 from wagate.store.tables import messages
 
 #: 2026-01-01 12:00 UTC is 15:00 in Moscow.
@@ -37,7 +37,7 @@ class Campaigns:
 
     @property
     def runner(self) -> CampaignRunner:
-        runner: CampaignRunner = self.rt.extras["campaign_runner"]
+        runner: CampaignRunner = self.rt.components.get(CampaignRunner)
         return runner
 
     async def tenant(self) -> Tenant:

@@ -36,7 +36,7 @@ async def test_stop_replies_pause_the_campaign(db_url: str, tmp_path: Path) -> N
     settings = make_settings(db_url, tmp_path, sandbox=True, port=free_port(), dispatcher_workers=2)
     plugins = [*sandbox_plugins(), campaigns_plugin(background=False)]
     async with live_gateway(settings, plugins=plugins) as live:
-        runner: CampaignRunner = live.rt.extras["campaign_runner"]
+        runner: CampaignRunner = live.rt.components.get(CampaignRunner)
         csv = "phone;name;param1;param2\n" + "".join(f"{p};N{i};N{i};#{i}\n" for i, p in enumerate(PHONES))
         response = await live.client.post(
             "/v1/campaigns",

@@ -22,11 +22,11 @@ from tests.conftest import make_settings, running_app
 from wagate.app import Plugin
 from wagate.clock import FakeClock
 from wagate.dashboard.plugin import dashboard_plugin
+from wagate.domain.records import Tenant
 from wagate.runtime import Runtime
 from wagate.services import users as user_service
 from wagate.services.inbound import InboundResult, record_inbound
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.tenants import Tenant
 
 PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'X-CSRF-Token": "([0-9a-f]+)"')

@@ -18,7 +18,7 @@ async def next_topics(queue: asyncio.Queue[dict[str, Any] | None]) -> list[str]:
 
 
 def broker_of(desk: Desk) -> Broker:
-    broker: Broker = desk.rt.extras["dashboard_broker"]
+    broker: Broker = desk.rt.components.get(Broker)
     return broker
 
 

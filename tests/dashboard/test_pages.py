@@ -114,7 +114,7 @@ async def test_logout_ends_the_session_for_good(desk_sqlite: Desk) -> None:
     assert out.status_code == 303
     replay = desk_sqlite.browser()
     replay.cookies.update(cookie)
-    desk_sqlite.rt.extras["session_cache"].clear()
+    desk_sqlite.rt.caches.sessions.clear()
     assert (await replay.get("/dashboard/analytics")).status_code == 303
 
 
@@ -365,7 +365,7 @@ async def test_pages_speak_the_users_language(desk_sqlite: Desk) -> None:
     assert '<html lang="ru">' in page
     assert "Входящие" in page
     await session.post("/dashboard/profile", {"locale": "en", "next": "/"})
-    desk_sqlite.rt.extras["session_cache"].clear()
+    desk_sqlite.rt.caches.sessions.clear()
     assert "Inbox" in (await session.get("/")).text
 
 
@@ -463,10 +463,13 @@ async def test_assets_are_served_by_wagate_itself(desk_sqlite: Desk, path: str) 
     assert "javascript" in response.headers["content-type"]
 
 
-async def test_the_dashboard_without_its_plugin_leaves_the_core_alone(sqlite_url: str, tmp_path: Path) -> None:
+async def test_conversations_are_the_core_s_and_the_dashboard_plugin_adds_only_pages(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     settings = make_settings(sqlite_url, tmp_path)
     async with running_app(settings) as (_app, _rt, client):
-        assert (await client.get("/v1/conversations")).status_code == 404
+        assert (await client.get("/v1/conversations")).status_code == 200
+        assert (await client.get("/dashboard/login")).status_code == 404
     async with running_app(settings, plugins=[dashboard_plugin]) as (_app, _rt, client):
         assert (await client.get("/v1/conversations")).status_code == 200
         paths = (await client.get("/openapi.json")).json()["paths"]

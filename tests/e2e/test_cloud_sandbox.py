@@ -23,7 +23,6 @@ from tests.channels.cloud.live import Live, live_gateway
 from tests.conftest import free_port, make_settings
 from tests.e2e.test_serve_subprocess import WAGATE, wait_ready
 from wagate.channels.cloud.channel import CloudChannel
-from wagate.channels.cloud.plugin import cloud_plugin
 
 pytestmark = pytest.mark.slow
 TOKEN = "e2e-admin-token"
@@ -100,7 +99,7 @@ def test_serve_shows_an_injected_message_as_inbound(served: tuple[str, httpx.Cli
 @pytest.fixture
 async def against_sim(sqlite_url: str, tmp_path: Path) -> AsyncIterator[tuple[Live, str]]:
     settings = make_settings(sqlite_url, tmp_path, sandbox=False, port=free_port(), dispatcher_workers=2)
-    async with live_gateway(settings, plugins=[cloud_plugin]) as live:
+    async with live_gateway(settings, plugins=[]) as live:
         sim_port = free_port()
         sim_url = f"http://127.0.0.1:{sim_port}"
         channel = {

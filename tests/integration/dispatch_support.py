@@ -15,14 +15,15 @@ import sqlalchemy as sa
 
 from tests.conftest import make_settings, running_app, test_registry
 from wagate.channels.base import ChannelConfig
+from wagate.channels.kind import Capabilities
 from wagate.channels.memory import MemoryChannel
 from wagate.channels.registry import ChannelRegistry
 from wagate.clock import FakeClock
 from wagate.dispatch.dispatcher import Dispatcher
+from wagate.domain.records import ChannelRow
 from wagate.runtime import Runtime
 from wagate.store.dispatch_tables import channel_sends
 from wagate.store.repos import channels as channel_repo
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.tables import messages
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -32,20 +33,20 @@ class ResendSafeMemoryChannel(MemoryChannel):
     """A memory channel that declares re-sending safe, like the device protocol."""
 
     kind: ClassVar[str] = "memsafe"
-    resend_safe: ClassVar[bool] = True
 
 
 class PullMemoryChannel(MemoryChannel):
     """A memory channel whose messages are pulled (like the device), never pushed."""
 
     kind: ClassVar[str] = "mempull"
-    push: ClassVar[bool] = False
 
 
 def dispatch_registry() -> ChannelRegistry:
     registry = test_registry()
-    registry.register("memsafe", lambda config, _rt: ResendSafeMemoryChannel(config))
-    registry.register("mempull", lambda config, _rt: PullMemoryChannel(config))
+    registry.register(
+        "memsafe", lambda config, _b: ResendSafeMemoryChannel(config), capabilities=Capabilities(resend_safe=True)
+    )
+    registry.register("mempull", lambda config, _b: PullMemoryChannel(config), capabilities=Capabilities(push=False))
     return registry
 
 
@@ -136,7 +137,7 @@ async def fake_clock_node(
     clock = clock or FakeClock(START)
     config = make_settings(db_url, tmp_path, dispatcher=False, **settings)
     async with running_app(config, clock=clock, registry=dispatch_registry()) as (_app, rt, client):
-        rt.extras["pacing_rng"] = random.Random(11)
+        rt.pacing_rng = random.Random(11)
         yield Node(rt, client, clock, Dispatcher(rt))
 
 

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from tests.conftest import make_settings, running_app
 from tests.integration.dispatch_support import dispatch_registry
 from wagate.channels.memory import MemoryChannel
+from wagate.dispatch.dispatcher import Dispatcher
+from wagate.dispatch.wakeups import PgWakeupRelay
 from wagate.runtime import Runtime
 from wagate.store.repos import channels as channel_repo
 from wagate.store.tables import message_status_history, messages
@@ -98,11 +100,11 @@ async def test_a_message_accepted_by_another_process_wakes_this_dispatcher_via_n
     ):
         await client.post("/v1/channels", json={"name": "main", "kind": "memory", "pacing": UNPACED})
         await asyncio.sleep(0.3)
-        assert rt_worker.extras["dispatcher"].next_wake() is None  # idle, no timer to poll with
+        assert rt_worker.components.get(Dispatcher).next_wake() is None  # idle, no timer to poll with
         mid = (await client.post("/v1/messages", json={"to": "79001234567", "text": "hi"})).json()["id"]
         deadline = asyncio.get_running_loop().time() + 5
         while (await client.get(f"/v1/messages/{mid}")).json()["status"] != "sent":
             assert asyncio.get_running_loop().time() < deadline, "not woken"
             await asyncio.sleep(0.02)
-        assert rt_worker.extras["wakeup_relay"].received >= 1
+        assert rt_worker.components.get(PgWakeupRelay).received >= 1
         assert [m.id for m in (await memory_of(rt_worker)).sent] == [mid]

@@ -15,6 +15,7 @@ from tests.conftest import make_settings, running_app
 from tests.integration.dispatch_support import dispatch_registry, fake_clock_node
 from wagate.channels.base import SendResult
 from wagate.dispatch.claim import AttemptResult, claim_next, complete, next_slot
+from wagate.dispatch.dispatcher import Dispatcher
 from wagate.runtime import Runtime
 from wagate.store.tables import events
 
@@ -188,7 +189,7 @@ async def test_a_new_message_wakes_an_idle_dispatcher_at_once(db_url: str, tmp_p
     async with running_app(settings, registry=dispatch_registry()) as (_app, rt, client):
         await client.post("/v1/channels", json={"name": "main", "kind": "memory", "pacing": FAST})
         await asyncio.sleep(0.2)
-        dispatcher = rt.extras["dispatcher"]
+        dispatcher = rt.components.get(Dispatcher)
         assert dispatcher.next_wake() is None  # idle: workers sleep with no timer at all
         mid = (await client.post("/v1/messages", json={"to": "79001234567", "text": "hi"})).json()["id"]
         await _wait_sent(rt, client, mid, timeout=5.0)

@@ -31,6 +31,7 @@ from wagate.app import Plugin
 from wagate.config import Settings
 from wagate.dispatch.dispatcher import Dispatcher
 from wagate.dispatch.redis_relay import RedisRelay
+from wagate.dispatch.wakeups import PgWakeupRelay
 from wagate.runtime import Runtime
 from wagate.store.repos.events import append_event
 from wagate.webhooks.plugin import WebhookNode, webhooks_plugin
@@ -58,7 +59,7 @@ def redis_url() -> str:
 
 
 def relay_of(rt: Runtime) -> RedisRelay:
-    relay: RedisRelay = rt.extras["redis_relay"]
+    relay: RedisRelay = rt.components.get(RedisRelay)
     return relay
 
 
@@ -95,12 +96,12 @@ async def test_a_message_accepted_on_one_node_is_sent_by_the_idle_dispatcher_of_
         node(db_url, tmp_path / "a", redis_url=redis_url) as (_a, rt_a, client),
     ):
         # Redis replaces NOTIFY on PostgreSQL: only the Redis relay can wake B.
-        assert "wakeup_relay" not in rt_a.extras and "wakeup_relay" not in rt_b.extras
+        assert rt_a.components.find(PgWakeupRelay) is None and rt_b.components.find(PgWakeupRelay) is None
         assert relay_of(rt_a).namespace == relay_of(rt_b).namespace
         assert (
             await client.post("/v1/channels", json={"name": "main", "kind": "memory", "pacing": UNPACED})
         ).is_success
-        dispatcher: Dispatcher = rt_b.extras["dispatcher"]
+        dispatcher: Dispatcher = rt_b.components.get(Dispatcher)
         # B's dispatcher looks at the new channel and goes idle: it then sleeps until a wake-up,
         # with no timer at all.
         await until(lambda: dispatcher.next_wake() is None, "node B's dispatcher to go idle")
@@ -156,7 +157,7 @@ async def test_an_event_committed_on_one_node_is_fanned_out_at_once_by_another(
         node(db_url, tmp_path / "b", plugins=[webhooks_plugin], **hooks) as (_b, rt_b, _cb),
         node(db_url, tmp_path / "a", plugins=[webhooks_plugin], webhooks=False, **hooks) as (app_a, rt_a, client),
     ):
-        fanout = rt_b.extras["webhooks"]
+        fanout = rt_b.components.get(WebhookNode)
         assert isinstance(fanout, WebhookNode)
         response = await client.post(
             "/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["consent.changed"]}

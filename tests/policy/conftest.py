@@ -21,12 +21,12 @@ from fastapi import FastAPI
 from tests.conftest import make_settings, running_app
 from wagate.clock import FakeClock
 from wagate.domain.messages import OutboundDraft
+from wagate.domain.records import Tenant
 from wagate.errors import WagateError
 from wagate.runtime import Runtime
 from wagate.services.inbound import InboundResult, record_inbound
 from wagate.services.messages import Accepted, Outcome, accept_messages
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.tenants import Tenant
 
 #: Every rule on, as a production cloud channel would have it (plus a duplicate guard, which the
 #: compatibility doors' messages meet only when ``compat_duplicate_window_s`` switches it on).

@@ -12,6 +12,7 @@ import pytest
 from tests import conftest as base
 from tests.conftest import make_settings, running_app
 from tests.policy.conftest import Gateway
+from wagate.channels.kind import Capabilities
 from wagate.channels.memory import MemoryChannel
 from wagate.channels.registry import ChannelRegistry
 from wagate.runtime import Runtime
@@ -130,7 +131,11 @@ class TemplateSourceChannel(MemoryChannel):
 def registry() -> ChannelRegistry:
     reg = base.test_registry()
     reg.register("tplsource", lambda config, _ctx: TemplateSourceChannel(config))
-    reg.register("cloud", lambda config, _ctx: TemplateSourceChannel(config))
+    reg.register(
+        "cloud",
+        lambda config, _ctx: TemplateSourceChannel(config),
+        capabilities=Capabilities(provider_templates=True),
+    )
     return reg
 
 

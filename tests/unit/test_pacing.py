@@ -12,6 +12,8 @@ import pytest
 from wagate.clock import FakeClock
 from wagate.domain.channels import merge_pacing
 from wagate.domain.pacing import (
+    PROVIDER_PACING,
+    UNOFFICIAL_PACING,
     Admit,
     BatchPlanner,
     Candidate,
@@ -63,7 +65,7 @@ def times_to(times: list[datetime], phones: list[str], phone: str) -> datetime |
 
 
 def test_gaps_between_sends_stay_within_min_and_max_and_spread_across_it() -> None:
-    rules = PacingRules.from_json("device", {"warmup_daily_caps": None, "new_contacts_daily_cap": None})
+    rules = PacingRules.from_json({"warmup_daily_caps": None, "new_contacts_daily_cap": None}, UNOFFICIAL_PACING)
     clock = FakeClock(START)
     times = run_planner(rules, [f"7900000{i:04d}" for i in range(200)], clock)
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
@@ -75,7 +77,7 @@ def test_gaps_between_sends_stay_within_min_and_max_and_spread_across_it() -> No
 
 
 def test_daily_cap_stops_sending_and_resumes_the_next_day() -> None:
-    rules = PacingRules.from_json("cloud", {"daily_cap": 30, "per_second": 80})
+    rules = PacingRules.from_json({"daily_cap": 30, "per_second": 80})
     clock = FakeClock(START)
     times = run_planner(rules, [f"7900000{i:04d}" for i in range(45)], clock)
     first_day = [t for t in times if t.date() == START.date()]
@@ -85,7 +87,7 @@ def test_daily_cap_stops_sending_and_resumes_the_next_day() -> None:
 
 
 def test_one_recipient_gets_at_most_one_message_per_six_seconds() -> None:
-    rules = PacingRules.from_json("cloud", {"per_second": 1000})
+    rules = PacingRules.from_json({"per_second": 1000})
     clock = FakeClock(START)
     phones = ["79001112233", "79001112244", "79001112233", "79001112233"]
     times = run_planner(rules, phones, clock)
@@ -95,14 +97,14 @@ def test_one_recipient_gets_at_most_one_message_per_six_seconds() -> None:
 
 
 def test_token_bucket_holds_the_configured_rate() -> None:
-    rules = PacingRules.from_json("cloud", {"per_second": 10, "burst": 1, "recipient_interval_s": 0})
+    rules = PacingRules.from_json({"per_second": 10, "burst": 1, "recipient_interval_s": 0})
     clock = FakeClock(START)
     times = run_planner(rules, [str(79000000000 + i) for i in range(101)], clock)
     assert (times[-1] - times[0]).total_seconds() == pytest.approx(10.0)
 
 
 def test_batch_slot_waits_for_a_batch_worth_of_tokens() -> None:
-    rules = PacingRules.from_json("cloud", {"per_second": 1000})  # burst 100
+    rules = PacingRules.from_json({"per_second": 1000})  # burst 100
     state = PacingState(tat=START + timedelta(seconds=0.2))
     slot = batch_slot(rules, state, DayFacts(), START, want=16)
     assert slot.hold is Hold.RATE
@@ -110,17 +112,17 @@ def test_batch_slot_waits_for_a_batch_worth_of_tokens() -> None:
 
 
 def test_warmup_caps_grow_day_by_day_then_stop() -> None:
-    rules = PacingRules.from_json("device", {"warmup_daily_caps": [10, 20, 40], "daily_cap": 30})
+    rules = PacingRules.from_json({"warmup_daily_caps": [10, 20, 40], "daily_cap": 30}, UNOFFICIAL_PACING)
     state = PacingState(first_sent_at=START)
     caps = [effective_daily_cap(rules, state, START + timedelta(days=d)) for d in range(5)]
     assert caps == [10, 20, 30, 30, 30]
-    explicit = PacingRules.from_json("device", {"warmup_daily_caps": [5, 6], "warmup_start": "2026-03-01"})
+    explicit = PacingRules.from_json({"warmup_daily_caps": [5, 6], "warmup_start": "2026-03-01"}, UNOFFICIAL_PACING)
     assert effective_daily_cap(explicit, PacingState(), START) == 6
-    assert effective_daily_cap(PacingRules.from_json("cloud", {}), PacingState(), START) is None
+    assert effective_daily_cap(PacingRules.from_json({}), PacingState(), START) is None
 
 
 def test_new_contacts_beyond_the_daily_cap_wait_for_tomorrow_known_ones_do_not() -> None:
-    rules = PacingRules.from_json("device", {"new_contacts_daily_cap": 2})
+    rules = PacingRules.from_json({"new_contacts_daily_cap": 2}, UNOFFICIAL_PACING)
     planner = BatchPlanner(rules, PacingState(), DayFacts(sent_today=5, new_contacts_today=2), START, random.Random(1))
     late = planner.consider(Candidate(1, "79000000001", new_contact=True))
     assert late == Defer(datetime(2026, 3, 3, tzinfo=UTC), Hold.NEW_CONTACTS)
@@ -128,7 +130,7 @@ def test_new_contacts_beyond_the_daily_cap_wait_for_tomorrow_known_ones_do_not()
 
 
 def test_guard_trips_when_the_unanswered_share_passes_the_threshold_on_enough_messages() -> None:
-    rules = PacingRules.from_json("device", {"unanswered_threshold": 0.8, "unanswered_min_sample": 10})
+    rules = PacingRules.from_json({"unanswered_threshold": 0.8, "unanswered_min_sample": 10}, UNOFFICIAL_PACING)
     sends = [SentRecord(f"7900000{i:04d}", START) for i in range(10)]
     answered_once = {"79000000000": START + timedelta(minutes=5)}
     assert guard_trips(rules, read_guard(sends, answered_once))  # 9 of 10 unanswered
@@ -140,7 +142,7 @@ def test_guard_trips_when_the_unanswered_share_passes_the_threshold_on_enough_me
 
 
 def test_guard_is_off_for_cloud_channels_by_default() -> None:
-    rules = PacingRules.from_json("cloud", {})
+    rules = PacingRules.from_json({})
     assert not guard_trips(rules, read_guard([SentRecord("1", START)] * 100, {}))
 
 
@@ -160,23 +162,23 @@ def test_guard_is_off_for_cloud_channels_by_default() -> None:
 )
 def test_bad_anti_ban_settings_are_refused_naming_the_key(update: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        merge_pacing("device", None, update)
+        merge_pacing(UNOFFICIAL_PACING, None, update)
     assert caught.value.field == field
 
 
 def test_pacing_shows_every_key_with_the_kind_defaults() -> None:
-    device = merge_pacing("device", None, None)
+    device = merge_pacing(UNOFFICIAL_PACING, None, None)
     assert device["min_interval_s"] == 5.0 and device["max_interval_s"] == 12.0
     assert device["recipient_interval_s"] == 6.0
     assert device["new_contacts_daily_cap"] == 50
     assert device["warmup_daily_caps"] == [50, 100, 200, 400, 800]
     assert device["unanswered_threshold"] == 0.9
-    cloud = merge_pacing("cloud", None, {"custom": 1})
+    cloud = merge_pacing(PROVIDER_PACING, None, {"custom": 1})
     assert cloud["per_second"] == 80.0 and cloud["unanswered_threshold"] is None and cloud["custom"] == 1
 
 
 def test_batch_slot_never_waits_for_a_full_bucket() -> None:
-    rules = PacingRules.from_json("cloud", {"per_second": 80})  # burst 8
+    rules = PacingRules.from_json({"per_second": 80})  # burst 8
     state = PacingState(tat=START + timedelta(seconds=0.5))
     slot = batch_slot(rules, state, DayFacts(), START, want=16)
     # half the bucket (4 tokens): a late wake-up is absorbed by the other half, not lost

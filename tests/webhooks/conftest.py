@@ -35,7 +35,7 @@ class Hooks:
 
     @property
     def node(self) -> WebhookNode:
-        node: WebhookNode = self.rt.extras["webhooks"]
+        node: WebhookNode = self.rt.components.get(WebhookNode)
         return node
 
     async def subscribe(self, url: str, events: list[str] | None = None, fmt: str = "native") -> tuple[int, str]:

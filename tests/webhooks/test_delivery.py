@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import make_settings, running_app
 from tests.webhooks.conftest import FAST, Hooks, eventually
 from tests.webhooks.receiver import HANG, Received, Receiver
-from wagate.webhooks.plugin import webhooks_plugin
+from wagate.webhooks.plugin import WebhookNode, webhooks_plugin
 
 pytestmark = pytest.mark.asyncio
 
@@ -225,7 +225,7 @@ async def test_a_restart_resumes_deliveries_where_they_stopped(db_url: str, tmp_
         receiver.secret = response.json()["secret"]
         for i in range(3):
             assert (await client.post("/v1/messages", json={"to": f"7900111222{i}", "text": "x"})).status_code == 202
-        await rt.extras["webhooks"].fanout.drain()
+        await rt.components.get(WebhookNode).fanout.drain()
     # The node is gone with three undelivered events; a new one on the same database delivers them.
     await receiver.start()
     try:

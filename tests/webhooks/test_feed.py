@@ -16,7 +16,7 @@ from wagate.clock import FakeClock
 from wagate.store.repos import tenants as tenant_repo
 from wagate.store.tables import events
 from wagate.store.webhooks_tables import webhook_deliveries
-from wagate.webhooks.plugin import webhooks_plugin
+from wagate.webhooks.plugin import WebhookNode, webhooks_plugin
 
 pytestmark = pytest.mark.asyncio
 
@@ -76,11 +76,11 @@ async def test_the_cursor_survives_a_restart(db_url: str, tmp_path: Path) -> Non
     async with running_app(settings, plugins=[webhooks_plugin]) as (_app, rt, client):
         await client.post("/v1/channels", json={"name": "main", "kind": "memory"})
         await client.post("/v1/messages", json={"to": "79001234567", "text": "a"})
-        await rt.extras["webhooks"].fanout.drain()
+        await rt.components.get(WebhookNode).fanout.drain()
         cursor = (await client.get("/v1/events")).json()["next_cursor"]
     async with running_app(settings, plugins=[webhooks_plugin]) as (_app, rt, client):
         await client.post("/v1/messages", json={"to": "79001234568", "text": "b"})
-        await rt.extras["webhooks"].fanout.drain()
+        await rt.components.get(WebhookNode).fanout.drain()
         page = (await client.get("/v1/events", params={"cursor": cursor})).json()
         assert [e["data"]["phone"] for e in page["data"]] == ["79001234568"]
 
@@ -93,7 +93,7 @@ async def test_retention_purges_old_events_but_keeps_what_deliveries_still_need(
         # A subscription whose endpoint refuses: its delivery stays open and keeps its event.
         await client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["message.status"]})
         await client.post("/v1/messages", json={"to": "79001234567", "text": "old"})
-        node = rt.extras["webhooks"]
+        node = rt.components.get(WebhookNode)
         await node.fanout.drain()
         await rt.db.write(lambda c: c.execute(webhook_deliveries.update().values(status="dead")))
         await rt.db.write(
@@ -121,7 +121,7 @@ async def test_an_event_id_committed_late_is_not_skipped_on_postgres(pg_db_url: 
     settings = make_settings(pg_db_url, tmp_path, **FAST)
     async with running_app(settings, plugins=[webhooks_plugin]) as (_app, rt, client):
         await client.post("/v1/channels", json={"name": "main", "kind": "memory"})
-        node = rt.extras["webhooks"]
+        node = rt.components.get(WebhookNode)
         now = rt.clock.now()
         async with rt.db.async_engine.connect() as held:
             transaction = await held.begin()
@@ -146,7 +146,7 @@ async def test_an_event_id_committed_late_is_not_skipped_on_postgres(pg_db_url: 
 async def test_a_rolled_back_event_id_is_passed_once_settled_on_postgres(pg_db_url: str, tmp_path: Path) -> None:
     settings = make_settings(pg_db_url, tmp_path, **FAST)
     async with running_app(settings, plugins=[webhooks_plugin]) as (_app, rt, client):
-        node = rt.extras["webhooks"]
+        node = rt.components.get(WebhookNode)
         now = rt.clock.now()
         async with rt.db.async_engine.connect() as held:
             transaction = await held.begin()

@@ -1,4 +1,4 @@
-"""The device protocol (``/device/v1``, CONTRACT §8) from the phone's side, over httpx.
+"""The device protocol (``/device/v1``, docs/device.md) from the phone's side, over httpx.
 
 The device token travels only in the ``Authorization`` header and is never logged.
 """

@@ -1,7 +1,7 @@
-"""The agent loop: the seed's Automagic flow, made robust.
+"""The agent loop: the hosted services' Automagic flow, made robust.
 
 One step: report what is still unreported, send a heartbeat when due, forward new WhatsApp
-notifications, ask for the next message and deliver it. Delivering follows the seed: open
+notifications, ask for the next message and deliver it. Delivering follows the hosted services: open
 the chat with the ``wa.me`` link, wait for the input field (checks after 2 s, then 1.5 s and
 5.5 s more), set the text, press send, go back twice, report. On top of that it tells a
 number without WhatsApp (the dialog) from a slow or crashed app, wakes the screen, and keeps
@@ -36,12 +36,12 @@ MEDIA_TYPES = frozenset({"image", "document", "audio", "voice", "video"})
 
 @dataclass(frozen=True)
 class AgentConfig:
-    #: Seconds between polls when nothing is due (the seed polled every 5 s).
+    #: Seconds between polls when nothing is due (the hosted services polled every 5 s).
     poll_interval: float = 5.0
     heartbeat_interval: float = 30.0
-    #: Waits before each look for the input field: the seed's 2 s, then 1.5 s and 5.5 s more.
+    #: Waits before each look for the input field: the hosted services' 2 s, then 1.5 s and 5.5 s more.
     entry_waits: tuple[float, ...] = (2.0, 1.5, 5.5)
-    #: The short pause between UI steps (the seed's ``sle = 200`` ms).
+    #: The short pause between UI steps (the hosted services' ``sle = 200`` ms).
     step_pause: float = 0.2
     #: Seconds to wait after a failed call to the gateway.
     error_backoff: float = 5.0
@@ -238,7 +238,7 @@ class Agent:
         return outcome
 
     def ensure_ready(self) -> None:
-        """Screen on, no crash dialog in the way (the seed woke the phone with a notification)."""
+        """Screen on, no crash dialog in the way (the hosted services woke the phone with a notification)."""
         if not self.driver.screen_is_on():
             self.driver.wake()
             self.clock.sleep(self.config.step_pause)
@@ -255,7 +255,7 @@ class Agent:
         return found
 
     def wait_for(self, resource_id: str) -> str:
-        """The seed's schedule: look after each of ``entry_waits``; stop early on a dialog or a crash.
+        """The hosted services' schedule: look after each of ``entry_waits``; stop early on a dialog or a crash.
 
         Returns ``ready``, ``not_on_whatsapp``, ``crashed`` or ``timeout``.
         """
@@ -273,7 +273,7 @@ class Agent:
         return "timeout"
 
     def leave_chat(self) -> None:
-        """Back twice, as the seed did; a crash dialog is closed first."""
+        """Back twice, as the hosted services did; a crash dialog is closed first."""
         if self.driver.exists(wa.CRASH_CLOSE):
             self.driver.click(wa.CRASH_CLOSE)
             return

@@ -9,7 +9,7 @@ from wagate.agent.driver import Notification
 
 PACKAGE = "com.whatsapp"
 PACKAGES = frozenset({"com.whatsapp", "com.whatsapp.w4b"})
-#: The chat's input field (the seed's ``existsElementById("com.whatsapp:id/entry")``).
+#: The chat's input field (the hosted services' ``existsElementById("com.whatsapp:id/entry")``).
 ENTRY = "com.whatsapp:id/entry"
 SEND = "com.whatsapp:id/send"
 #: The caption field of the media preview (sharing a file into a chat).

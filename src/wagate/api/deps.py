@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Request
 
+from wagate.domain.records import Principal
 from wagate.errors import AuthError, ForbiddenError, ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.tenants import Principal
 
 AUTH_CACHE_SECONDS = 10.0
 
@@ -26,7 +26,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 async def authenticate(rt: Runtime, token: str) -> Principal:
     """Token → principal, cached for a few seconds so auth stays off the hot path."""
-    cache: dict[str, tuple[float, Principal | None]] = rt.extras.setdefault("auth_cache", {})
+    cache: dict[str, tuple[float, Principal | None]] = rt.caches.auth
     digest = tenant_repo.hash_token(token)
     hit = cache.get(digest)
     if hit is not None and time.monotonic() - hit[0] < AUTH_CACHE_SECONDS:

@@ -53,13 +53,17 @@ class GatewayApp(FastAPI):
             counter.inc()
             latency.observe(time.perf_counter() - start)
 
+    #: The route's labelled series by status (of this app's metrics), filled on first use.
+    _series_by_status: dict[int, tuple[Any, Any]] | None = None
+
     def _series(self, status: int) -> tuple[Any, Any]:
         """The route's labelled series, looked up once per status (``labels()`` takes a lock)."""
-        cache: dict[int, tuple[Any, Any]] = self.state.runtime.extras.setdefault("fastpath_series", {})
-        series = cache.get(status)
+        if self._series_by_status is None:
+            self._series_by_status = {}
+        series = self._series_by_status.get(status)
         if series is None:
-            metrics: Metrics = self.state.runtime.extras["metrics"]
-            series = cache[status] = (
+            metrics: Metrics = self.state.runtime.metrics
+            series = self._series_by_status[status] = (
                 metrics.http_requests.labels("POST", PATH, str(status)),
                 metrics.http_latency.labels("POST", PATH),
             )

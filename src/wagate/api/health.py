@@ -8,8 +8,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wagate.api.deps import RuntimeDep
 from wagate.channels.cloud.readiness import version_warnings
-from wagate.observability.metrics import refresh_queue_depth
+from wagate.dispatch.redis_relay import RedisRelay
+from wagate.runtime import Runtime
 from wagate.store.repos import channels as channel_repo
+from wagate.store.repos.messages import queue_depth
 
 router = APIRouter(tags=["operations"])
 
@@ -28,7 +30,7 @@ async def readyz(rt: RuntimeDep) -> Response:
     version near its retirement), without making the node unready."""
     ok = await rt.db.ping()
     body: dict[str, object] = {"status": "ready" if ok else "not ready", "database": ok}
-    relay = rt.extras.get("redis_relay")
+    relay = rt.components.find(RedisRelay)
     if relay is not None:
         body["redis"] = "ok" if relay.connected else "down"
     if ok:
@@ -40,4 +42,12 @@ async def readyz(rt: RuntimeDep) -> Response:
 @router.get("/metrics", summary="Prometheus metrics")
 async def metrics(rt: RuntimeDep) -> Response:
     await refresh_queue_depth(rt)
-    return Response(generate_latest(rt.extras["metrics_registry"]), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(rt.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def refresh_queue_depth(rt: Runtime) -> None:
+    metrics = rt.metrics
+    rows = await rt.db.read(queue_depth)
+    metrics.queue_depth.clear()
+    for channel, status, count in rows:
+        metrics.queue_depth.labels(channel, status).set(count)

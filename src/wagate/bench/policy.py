@@ -29,6 +29,7 @@ from wagate.app import create_app
 from wagate.channels.registry import default_registry
 from wagate.config import Settings
 from wagate.domain.messages import OutboundDraft
+from wagate.domain.records import Tenant
 from wagate.runtime import Runtime
 from wagate.services import channels as channel_service
 from wagate.services.inbound import record_inbound
@@ -36,7 +37,6 @@ from wagate.services.messages import Outcome, accept_messages
 from wagate.store.policy_tables import consents, templates
 from wagate.store.repos import policy as policy_repo
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.tenants import Tenant
 
 RULES_OFF = {"service_window": False, "consent": "off", "duplicate_window_s": 0, "messaging_limit": None}
 ALL_RULES = {"service_window": True, "consent": "enforce", "duplicate_window_s": 300, "messaging_limit": 100000}

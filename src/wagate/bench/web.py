@@ -30,7 +30,6 @@ from wagate.channels.registry import default_registry
 from wagate.channels.web import library, prepare_web_settings, web_factory, web_plugin
 from wagate.channels.web.fake import FakeWhatsApp
 from wagate.config import Settings
-from wagate.services.inbound import inbound_hooks
 
 PACING_OFF = {
     "per_second": 10000,
@@ -84,7 +83,7 @@ async def run(events: int, rate: float, sends: int, database_url: str | None, ec
             ) -> None:
                 stored[str(payload.get("text"))] = time.perf_counter()
 
-            inbound_hooks(rt).append(hook)
+            rt.hooks.inbound.append(hook)
             transport = httpx.ASGITransport(app=app)
             headers = {"Authorization": "Bearer bench-token"}
             async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers=headers) as client:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from wagate.errors import SendError
 
@@ -114,15 +114,11 @@ READY = Readiness(True)
 
 @runtime_checkable
 class Channel(Protocol):
-    """One delivery route. Implementations are registered by kind in ``registry``."""
+    """One delivery route, built by its kind's factory (``wagate.channels.kind.ChannelKind``).
 
-    kind: ClassVar[str]
-    #: True when the dispatcher pushes messages through ``send``; False for channels whose
-    #: devices pull work themselves (the device channel).
-    push: ClassVar[bool]
-    #: True when re-sending a message whose fate is unknown cannot duplicate it (results keyed
-    #: by message id); False for providers without idempotency (the Cloud API).
-    resend_safe: ClassVar[bool]
+    What the gateway may do with it (push or pull, resend-safe, templates …) is the kind's
+    ``Capabilities``, not attributes of the instance.
+    """
 
     config: ChannelConfig
 

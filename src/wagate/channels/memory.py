@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import ClassVar
 
 from wagate.channels.base import READY, ChannelConfig, OutgoingMessage, PhonePresence, Readiness, SendResult
 from wagate.errors import SendError
 
 
 class MemoryChannel:
-    kind: ClassVar[str] = "memory"
-    push: ClassVar[bool] = True
-    resend_safe: ClassVar[bool] = False
-
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
         self.sent: list[OutgoingMessage] = []

@@ -1,4 +1,4 @@
-"""``wagate agent``: run the Android device agent against a gateway (CONTRACT §3)."""
+"""``wagate agent``: run the Android device agent against a gateway (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def agent(
     ] = None,
     poll_interval: Annotated[float, typer.Option(help="Seconds between polls when nothing is due")] = 5.0,
     entry_waits: Annotated[
-        str, typer.Option(help="Waits before each look for WhatsApp's input field (the seed's 2, 1.5, 5.5 s)")
+        str, typer.Option(help="Waits before each look for WhatsApp's input field (the hosted services' 2, 1.5, 5.5 s)")
     ] = "2,1.5,5.5",
     package: Annotated[str, typer.Option(help="com.whatsapp, or com.whatsapp.w4b for WhatsApp Business")] = (
         "com.whatsapp"

@@ -1,4 +1,4 @@
-"""``wagate``: serve, migrate, token, send, bench (CONTRACT §3)."""
+"""``wagate``: serve, migrate, token, send, bench (docs/operations.md)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ class StoppingServer(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         runtime = getattr(getattr(self.config.app, "state", None), "runtime", None)
-        extras = getattr(runtime, "extras", None) or {}
-        for callback in list(extras.get("stopping_callbacks", [])):
+        hooks = getattr(runtime, "hooks", None)
+        for callback in list(hooks.stopping if hooks is not None else ()):
             callback()
         super().handle_exit(sig, frame)

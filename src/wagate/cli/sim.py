@@ -1,4 +1,4 @@
-"""``wagate sim``: the Cloud API simulator alone (CONTRACT §3), e.g. in a CRM's CI."""
+"""``wagate sim``: the Cloud API simulator alone (docs/operations.md), e.g. in a CRM's CI."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from wagate.dashboard.render import DashboardRoute, context, render
 from wagate.domain.analytics import ISO_DAYS
 from wagate.domain.consent import SOURCES
 from wagate.domain.policy import ChannelPolicy
+from wagate.domain.records import User
 from wagate.domain.statuses import Status
 from wagate.domain.templates import CATEGORIES
 from wagate.domain.users import LOCALES, ROLES
@@ -34,7 +35,6 @@ from wagate.services import templates as template_service
 from wagate.services import users as user_service
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos import operations as repo
-from wagate.store.repos.users import User
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
@@ -87,12 +87,13 @@ async def _operations(request: Request, rt: Runtime, user: User, _extra: dict[st
     channels = sorted((await rt.channels_of(tenant_id, fresh=True)).values(), key=lambda c: c.name)
     rows = []
     for channel in channels:
-        policy = ChannelPolicy.of(channel.kind, channel.policy)
+        policy = ChannelPolicy.of(channel.policy)
         rows.append(
             {
                 "channel": channel,
                 "stats": data["stats"].get(channel.id, {"queued": 0, "sending": 0, "sent_1h": 0, "failed_24h": 0}),
                 "devices": data["devices"].get(channel.id, []),
+                "panel": rt.registry.get(channel.kind).dashboard_panel if rt.registry.knows(channel.kind) else None,
                 "per_second": channel.pacing.get("per_second"),
                 "policy": policy,
             }
@@ -145,14 +146,19 @@ async def resolve(message_id: int, request: Request, rt: RuntimeDep, user: Admin
 # ---------------------------------------------------------------- templates
 
 
+def _provider_templates(rt: Runtime, kind: str) -> bool:
+    """Whether the kind's templates come from its provider (synced), not made locally."""
+    return rt.registry.knows(kind) and rt.registry.capabilities(kind).provider_templates
+
+
 async def _templates(request: Request, rt: Runtime, user: User, _extra: dict[str, Any]) -> dict[str, Any]:
     rows = await template_service.list_templates(rt, user.tenant, limit=500)
     channels = sorted((await rt.channels_of(user.tenant.id)).values(), key=lambda c: c.name)
     return {
         "rows": rows,
         "categories": CATEGORIES,
-        "local_channels": [c.name for c in channels if c.kind != "cloud"],
-        "cloud_channels": [c.name for c in channels if c.kind == "cloud"],
+        "local_channels": [c.name for c in channels if not _provider_templates(rt, c.kind)],
+        "cloud_channels": [c.name for c in channels if _provider_templates(rt, c.kind)],
     }
 
 

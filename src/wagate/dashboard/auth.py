@@ -27,10 +27,10 @@ from urllib.parse import urlparse
 
 from fastapi import Depends, Request, Response
 
+from wagate.domain.records import User
 from wagate.errors import ForbiddenError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import users as user_service
-from wagate.store.repos.users import User
 
 LOGIN_COOKIE = "wagate_login"
 FAILURE_WINDOW = 300.0
@@ -275,5 +275,8 @@ def _within(text: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Net
 
 
 def limiter(rt: Runtime) -> FailureLimiter:
-    found: FailureLimiter = rt.extras.setdefault("dashboard_login_limiter", FailureLimiter())
+    found = rt.components.find(FailureLimiter)
+    if found is None:
+        found = FailureLimiter()
+        rt.components.add(found)
     return found

@@ -23,6 +23,7 @@ from wagate.api.deps import RuntimeDep
 from wagate.dashboard.auth import UserDep
 from wagate.dashboard.render import DashboardRoute, context, flash, render
 from wagate.domain.policy import ChannelPolicy
+from wagate.domain.records import User
 from wagate.domain.templates import PLACEHOLDER_RE
 from wagate.domain.waits import Wait
 from wagate.domain.window import window_at
@@ -38,7 +39,6 @@ from wagate.store.repos import policy as policy_repo
 from wagate.store.repos import templates as template_repo
 from wagate.store.repos import users as user_repo
 from wagate.store.repos.claims import message_wait
-from wagate.store.repos.users import User
 
 log = logging.getLogger("wagate.dashboard")
 
@@ -149,7 +149,7 @@ async def _load(rt: Runtime, user: User, conversation_id: int) -> dict[str, Any]
 
     data = await rt.db.read(job)
     window = window_at(data["last_inbound"], now)
-    enforced = ChannelPolicy.of(channel.kind, channel.policy).service_window if channel else True
+    enforced = ChannelPolicy.of(channel.policy).service_window if channel else True
     seen: dict[tuple[str, str], Any] = {}
     for t in sorted(data["templates"], key=lambda t: t.channel != row.channel_name):
         seen.setdefault((t.name, t.language), t)

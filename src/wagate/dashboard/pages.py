@@ -18,13 +18,14 @@ from wagate.dashboard.broker import Broker
 from wagate.dashboard.i18n import pick_locale, translator
 from wagate.dashboard.render import DashboardRoute, context, render, safe_next
 from wagate.domain.conversations import FILTERS
+from wagate.domain.mediatypes import mime_for_name
+from wagate.domain.records import User
 from wagate.errors import NotFoundError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import conversations as conversation_service
 from wagate.services import media as media_service
 from wagate.services import users as user_service
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.users import User
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
@@ -33,9 +34,7 @@ HEARTBEAT_SECONDS = 15.0
 
 def _client(request: Request) -> str:
     rt: Runtime = request.app.state.runtime
-    trusted = rt.extras.get("trusted_proxies")
-    if trusted is None:
-        trusted = rt.extras["trusted_proxies"] = auth.parse_networks(rt.settings.trusted_proxies)
+    trusted = auth.parse_networks(rt.settings.trusted_proxies)  # a few addresses: parsed per sign-in
     return auth.client_address(request, trusted)
 
 
@@ -144,7 +143,7 @@ async def setup(request: Request, rt: RuntimeDep) -> Response:
 
 @router.get("/")
 async def home(request: Request, rt: RuntimeDep) -> Response:
-    """The inbox, or the sign-in page (CONTRACT §4: ``GET /`` is the dashboard)."""
+    """The inbox, or the sign-in page (docs/api.md: ``GET /`` is the dashboard)."""
     user = await auth.optional_user(request)
     if user is None:
         return _sign_in_page(request, rt)
@@ -188,7 +187,7 @@ async def _inbox(request: Request, rt: Runtime, user: User, *, full: bool) -> Re
 
 
 def broker_of(rt: Runtime) -> Broker:
-    broker: Broker = rt.extras["dashboard_broker"]
+    broker = rt.components.get(Broker)
     return broker
 
 
@@ -229,7 +228,7 @@ async def media(name: str, rt: RuntimeDep, user: UserDep) -> FileResponse:
     path = media_service.path_of(rt.settings, user.tenant.id, name)
     if path is None:
         raise NotFoundError("no such media file", field="name")
-    return browser_safety.file_response(path, media_service.mime_for_name(name))
+    return browser_safety.file_response(path, mime_for_name(name))
 
 
 @router.post("/dashboard/profile")

@@ -24,9 +24,9 @@ from wagate.api.errors import retry_after_headers
 from wagate.dashboard.auth import SignInRequired
 from wagate.dashboard.i18n import TEXTS, ago, duration, elapsed, local_time, pick_locale, translator
 from wagate.domain.policy import TenantPolicy
+from wagate.domain.records import User
 from wagate.errors import WagateError
 from wagate.runtime import Runtime
-from wagate.store.repos.users import User
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

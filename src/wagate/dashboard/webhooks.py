@@ -20,10 +20,10 @@ from wagate.api.deps import RuntimeDep
 from wagate.api.v1.webhooks import DELIVERY_STATUSES
 from wagate.dashboard.auth import AdminUserDep
 from wagate.dashboard.render import DashboardRoute, context, render
+from wagate.domain.records import User
 from wagate.errors import ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.store.repos import webhooks as repo
-from wagate.store.repos.users import User
 from wagate.webhooks import service
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)

@@ -42,6 +42,7 @@ from wagate.domain.consent import REVOKED
 from wagate.domain.limits import day_of
 from wagate.domain.messages import OutboundDraft
 from wagate.domain.policy import TenantPolicy
+from wagate.domain.records import Tenant
 from wagate.errors import WagateError
 from wagate.runtime import Runtime
 from wagate.services import campaigns as service
@@ -49,7 +50,6 @@ from wagate.services.messages import Accepted, Outcome, accept_messages
 from wagate.store.repos import campaigns as repo
 from wagate.store.repos import consents as consent_repo
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.tenants import Tenant
 
 log = logging.getLogger("wagate.campaigns")
 
@@ -295,15 +295,13 @@ Plugin = Callable[[Runtime, FastAPI], Awaitable[Callable[[], Awaitable[None]] | 
 
 
 def campaigns_plugin(*, interval: float = 1.0, background: bool = True) -> Plugin:
-    """The plug-in for ``create_app``: ``/v1/campaigns`` and the runner. ``background=False``
-    installs the runner without its loop, for tests that drive ``step`` themselves."""
+    """The plug-in for ``create_app``: the runner (``create_app`` mounts ``/v1/campaigns``).
+    ``background=False`` installs the runner without its loop, for tests that drive ``step`` themselves."""
 
     async def plugin(rt: Runtime, app: FastAPI) -> Callable[[], Awaitable[None]] | None:
-        from wagate.api.v1 import campaigns as api
-
-        app.include_router(api.router)
         runner = CampaignRunner(rt, interval=interval)
-        rt.extras["campaign_runner"] = runner
+        rt.components.add(runner)
+        rt.hooks.campaign_pokes.append(runner.poke)
         if not background:
             return None
         await runner.start()

@@ -23,11 +23,11 @@ from sqlalchemy.engine import Connection
 
 from wagate.channels.base import OutgoingMessage, SendResult
 from wagate.dispatch.retry import Next, RetryPolicy, decide
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import DeliveryUnknown, SendError
 from wagate.runtime import Runtime
 from wagate.store.repos import claims
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.claims import ClaimOutcome
 from wagate.store.repos.messages import StatusChange
 
@@ -51,12 +51,8 @@ def pacing_rng(rt: Runtime) -> random.Random:
 
 
 def _rng(rt: Runtime) -> random.Random:
-    """The pacing RNG of this runtime; tests put a seeded ``random.Random`` in ``rt.extras["pacing_rng"]``."""
-    rng = rt.extras.get("pacing_rng")
-    if not isinstance(rng, random.Random):
-        rng = random.Random()
-        rt.extras["pacing_rng"] = rng
-    return rng
+    """The pacing RNG of this runtime; tests put a seeded ``random.Random`` in ``rt.pacing_rng``."""
+    return rt.pacing_rng
 
 
 def retry_policy(rt: Runtime) -> RetryPolicy:
@@ -69,9 +65,8 @@ def retry_policy(rt: Runtime) -> RetryPolicy:
 
 def count_status(rt: Runtime, channel: str, status: str, n: int = 1) -> None:
     """``wagate_message_status_total{channel,status}`` += n."""
-    metrics = rt.extras.get("metrics")
-    if metrics is not None and n:
-        metrics.messages.labels(channel, status).inc(n)
+    if n:
+        rt.metrics.messages.labels(channel, status).inc(n)
 
 
 async def claim_ready(

@@ -1,7 +1,7 @@
 """The push dispatcher: claim paced batches per channel, hand them to the channel, record the outcome.
 
 * **Workers** (``WAGATE_DISPATCHER_WORKERS``) take turns over the active push channels
-  (``Channel.push``; pull channels such as the device are served by their own endpoint through
+  (``Capabilities.push`` of the channel's kind; pull channels such as the device are served by their own endpoint through
   the same ``claim_next``). Each claim is one transaction (``dispatch.claim.claim_ready``) that
   applies the channel's pacing from recorded facts; the claimed batch is sent concurrently and
   its outcomes recorded in one more transaction (``dispatch.claim.complete``).
@@ -25,20 +25,19 @@ import logging
 import os
 import random
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from wagate.channels.base import Channel, Gated, OutgoingMessage
+from wagate.channels.base import Channel, Gated
 from wagate.dispatch import claim as claiming
 from wagate.dispatch.claim import Answer, AttemptResult
 from wagate.dispatch.retry import RetryPolicy
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import DeliveryUnknown, SendError
 from wagate.runtime import Runtime
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import housekeeping
-from wagate.store.repos.channels import ChannelRow
 
 log = logging.getLogger("wagate.dispatch")
 
@@ -49,15 +48,6 @@ HOUSEKEEPING_MIN_GAP = 0.25
 #: Send-log rows older than this are pruned (the longest pacing look-back is a few days).
 SEND_LOG_RETENTION = timedelta(days=8)
 STOP_GRACE_SECONDS = 10.0
-
-#: Checks run just before ``channel.send``: ``await guard(rt, channel_row, message)`` raises
-#: ``SendError`` to stop the send (e.g. the policy's service-window re-check, docs/policy.md).
-SendGuard = Callable[[Runtime, ChannelRow, OutgoingMessage], Awaitable[None]]
-
-
-def send_guards(rt: Runtime) -> list[SendGuard]:
-    guards: list[SendGuard] = rt.extras.setdefault("send_guards", [])
-    return guards
 
 
 class Dispatcher:
@@ -108,7 +98,7 @@ class Dispatcher:
     async def _resend_safe_channels(self) -> set[int]:
         safe: set[int] = set()
         for row in await self.rt.db.read(channel_repo.list_channels):
-            if self.rt.registry.knows(row.kind) and (await self.rt.channel_instance(row)).resend_safe:
+            if self.rt.registry.knows(row.kind) and self.rt.registry.capabilities(row.kind).resend_safe:
                 safe.add(row.id)
         return safe
 
@@ -175,8 +165,10 @@ class Dispatcher:
         for row in await self.rt.db.read(channel_repo.list_channels):
             if row.status != "active" or not self.rt.registry.knows(row.kind):
                 continue
+            if not self.rt.registry.capabilities(row.kind).push:
+                continue
             instance = await self.rt.channel_instance(row)
-            if instance.push and not (isinstance(instance, Gated) and not instance.accepting()):
+            if not (isinstance(instance, Gated) and not instance.accepting()):
                 found.append((row, instance))
         return found
 
@@ -208,12 +200,13 @@ class Dispatcher:
         """Send a claimed batch concurrently, then record every outcome in one transaction."""
         answers = await asyncio.gather(*(self._attempt(row, channel, m) for m in claimed))
         results = [AttemptResult(m.id, m.attempts, a) for m, a in zip(claimed, answers, strict=True)]
-        await claiming.complete(self.rt, row, results, resend_safe=channel.resend_safe, policy=self.retry)
+        resend_safe = self.rt.registry.capabilities(row.kind).resend_safe
+        await claiming.complete(self.rt, row, results, resend_safe=resend_safe, policy=self.retry)
 
     async def _attempt(self, row: ChannelRow, channel: Channel, message: Any) -> Answer:
         outgoing = claiming.outgoing(message)
         try:
-            for guard in send_guards(self.rt):
+            for guard in self.rt.hooks.send_guards:
                 await guard(self.rt, row, outgoing)
         except SendError as exc:
             return exc

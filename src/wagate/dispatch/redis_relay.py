@@ -64,7 +64,7 @@ def channel_names(namespace: str) -> dict[SignalKind, str]:
 
 
 class RedisRelay:
-    """One per node: ``rt.extras["redis_relay"]`` (readiness, tests)."""
+    """One per node: ``rt.components.get(RedisRelay)`` (readiness, tests)."""
 
     def __init__(self, rt: Runtime) -> None:
         if not rt.settings.redis_url:
@@ -281,16 +281,8 @@ async def _discard(pubsub: PubSub) -> None:
 
 
 def _received_counter(rt: Runtime) -> MetricCounter | None:
-    registry = rt.extras.get("metrics_registry")
-    if registry is None:
-        return None
-    counter: MetricCounter | None = rt.extras.get("redis_signals_received")
-    if counter is None:
-        counter = MetricCounter(
-            "wagate_redis_signals_received_total",
-            "Signals received from other nodes of the deployment through Redis",
-            ["kind"],
-            registry=registry,
-        )
-        rt.extras["redis_signals_received"] = counter
-    return counter
+    return rt.metrics.counter(
+        "wagate_redis_signals_received_total",
+        "Signals received from other nodes of the deployment through Redis",
+        ["kind"],
+    )

@@ -1,79 +1,58 @@
-"""Channel kinds, their default pacing and policy, and validation of both (CONTRACT §4)."""
+"""Channel names, default pacing and policy profiles, and validation of both (docs/api.md, channels)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from wagate.domain.limits import validate_duplicate_window, validate_limit_group, validate_messaging_limit
-from wagate.domain.pacing import extra_defaults
 from wagate.errors import ValidationError
 
-KINDS = ("cloud", "device", "web")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 CONSENT_MODES = ("enforce", "warn", "off")
+#: Settings whose name contains one of these are masked even when a kind forgot to list them.
 SECRET_HINTS = ("token", "secret", "password", "key")
 
-#: Cloud API: Meta's default throughput is 80 messages/s per number. Device and web: the
-#: random 5–12 s pause the hosted services of the seed use against bans.
-DEFAULT_PACING: dict[str, dict[str, Any]] = {
-    "cloud": {"per_second": 80.0, "min_interval_s": 0.0, "max_interval_s": 0.0, "daily_cap": None},
-    "device": {"per_second": 1.0, "min_interval_s": 5.0, "max_interval_s": 12.0, "daily_cap": None},
-    "web": {"per_second": 1.0, "min_interval_s": 5.0, "max_interval_s": 12.0, "daily_cap": None},
-}
 #: A number in coexistence (the Business app on the phone stays connected) is limited by Meta
 #: to 20 messages/s.
 COEXISTENCE_PER_SECOND = 20.0
-#: Policy keys beyond the contract's two (docs/policy.md): ``duplicate_window_s`` (0 = off),
+#: Default policy profiles a channel kind picks from (``wagate.channels.kind.ChannelKind.policy``).
+#: Keys beyond the contract's two (docs/policy.md): ``duplicate_window_s`` (0 = off),
 #: ``compat_duplicate_window_s`` (the same guard for messages sent through the WAMM- and
 #: Devino-style doors; 0 by default, as the hosted services had no such rule),
 #: ``messaging_limit`` (Cloud API tier: 250/2000/10000/100000, null = unlimited) and
-#: ``limit_group`` (channels sharing one tier count). The in-memory test kind has every rule
-#: off, so tests of other features are not affected by policy; policy tests switch rules on.
-DEFAULT_POLICY: dict[str, dict[str, Any]] = {
-    "cloud": {
-        "service_window": True,
-        "consent": "enforce",
-        "duplicate_window_s": 300,
-        "compat_duplicate_window_s": 0,
-        "messaging_limit": None,
-        "limit_group": None,
-    },
-    "device": {
-        "service_window": False,
-        "consent": "warn",
-        "duplicate_window_s": 300,
-        "compat_duplicate_window_s": 0,
-        "messaging_limit": None,
-        "limit_group": None,
-    },
-    "web": {
-        "service_window": False,
-        "consent": "warn",
-        "duplicate_window_s": 300,
-        "compat_duplicate_window_s": 0,
-        "messaging_limit": None,
-        "limit_group": None,
-    },
-    "memory": {
-        "service_window": False,
-        "consent": "off",
-        "duplicate_window_s": 0,
-        "compat_duplicate_window_s": 0,
-        "messaging_limit": None,
-        "limit_group": None,
-    },
-    # A generic delivery to another system (docs/channels.md): that system owns WhatsApp's rules,
-    # wagate still records consent warnings and refuses duplicates.
-    "http": {
-        "service_window": False,
-        "consent": "warn",
-        "duplicate_window_s": 300,
-        "compat_duplicate_window_s": 0,
-        "messaging_limit": None,
-        "limit_group": None,
-    },
+#: ``limit_group`` (channels sharing one tier count).
+#:
+#: The official API's rules: the 24-hour window and opt-in are enforced.
+STRICT_POLICY: dict[str, Any] = {
+    "service_window": True,
+    "consent": "enforce",
+    "duplicate_window_s": 300,
+    "compat_duplicate_window_s": 0,
+    "messaging_limit": None,
+    "limit_group": None,
+}
+#: Routes whose far end owns WhatsApp's rules (a phone, WhatsApp Web, another system): consent
+#: is recorded as a warning, duplicates are still refused.
+RELAXED_POLICY: dict[str, Any] = {
+    "service_window": False,
+    "consent": "warn",
+    "duplicate_window_s": 300,
+    "compat_duplicate_window_s": 0,
+    "messaging_limit": None,
+    "limit_group": None,
+}
+#: Every rule off: the in-memory test kind, so tests of other features are not affected by
+#: policy (policy tests switch rules on).
+NO_POLICY: dict[str, Any] = {
+    "service_window": False,
+    "consent": "off",
+    "duplicate_window_s": 0,
+    "compat_duplicate_window_s": 0,
+    "messaging_limit": None,
+    "limit_group": None,
 }
 
 
@@ -96,9 +75,9 @@ def _number(value: object, field: str, minimum: float = 0.0) -> float:
 
 
 def merge_pacing(
-    kind: str, current: dict[str, Any] | None, update: object, *, coexistence: bool = False
+    defaults: Mapping[str, Any], current: dict[str, Any] | None, update: object, *, coexistence: bool = False
 ) -> dict[str, Any]:
-    """Defaults for the kind, overlaid by the stored pacing, overlaid by the update; validated.
+    """The kind's ``defaults``, overlaid by the stored pacing, overlaid by the update; validated.
 
     A cloud channel in coexistence (``settings.coexistence``) never goes faster than Meta's
     20 messages/s unless the update itself asks for another ``per_second``.
@@ -110,8 +89,7 @@ def merge_pacing(
     if update is not None and not isinstance(update, dict):
         raise ValidationError("pacing must be an object", field="pacing")
     pacing = {
-        **DEFAULT_PACING.get(kind, DEFAULT_PACING["cloud"]),
-        **extra_defaults(kind),
+        **defaults,
         **(current or {}),
         **(update or {}),
     }
@@ -181,10 +159,11 @@ def _validate_extra_pacing(pacing: dict[str, Any]) -> None:
     )
 
 
-def merge_policy(kind: str, current: dict[str, Any] | None, update: object) -> dict[str, Any]:
+def merge_policy(defaults: Mapping[str, Any], current: dict[str, Any] | None, update: object) -> dict[str, Any]:
+    """The kind's ``defaults``, overlaid by the stored policy, overlaid by the update; validated."""
     if update is not None and not isinstance(update, dict):
         raise ValidationError("policy must be an object", field="policy")
-    policy = {**DEFAULT_POLICY.get(kind, DEFAULT_POLICY["cloud"]), **(current or {}), **(update or {})}
+    policy = {**defaults, **(current or {}), **(update or {})}
     if not isinstance(policy["service_window"], bool):
         raise ValidationError("policy.service_window must be true or false", field="policy.service_window")
     if policy["consent"] not in CONSENT_MODES:
@@ -198,9 +177,11 @@ def merge_policy(kind: str, current: dict[str, Any] | None, update: object) -> d
     return policy
 
 
-def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """Settings as shown by the API: credentials masked (invariant 8)."""
-    return {
-        key: ("***" if any(h in key.lower() for h in SECRET_HINTS) and value else value)
-        for key, value in settings.items()
-    }
+def is_secret(key: str, secret_fields: tuple[str, ...] = ()) -> bool:
+    return key in secret_fields or any(h in key.lower() for h in SECRET_HINTS)
+
+
+def public_settings(settings: dict[str, Any], secret_fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Settings as shown by the API: the kind's secret fields (and anything named like a
+    credential) masked (invariant 8: secrets never in clear)."""
+    return {key: ("***" if value and is_secret(key, secret_fields) else value) for key, value in settings.items()}

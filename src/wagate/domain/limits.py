@@ -1,12 +1,12 @@
 """Limits: the tenant's daily cap, the Cloud API messaging tiers, and the duplicate guard.
 
 * **Daily cap** — a tenant setting: at most N messages accepted from API doors per calendar day
-  in the tenant's time zone (the seed's test accounts: 30 a day).
+  in the tenant's time zone (the hosted services' test accounts: 30 a day).
 * **Messaging tier** — Meta limits how many *unique* clients a business reaches with
   business-initiated template messages (templates sent outside the service window) in any
   rolling 24 hours: 250, 2,000, 10,000, 100,000 or unlimited. Per channel, or per group of
   channels sharing one count (Meta counts per business portfolio since October 2025).
-* **Duplicates** — the same content to the same client within a period is refused (the seed's
+* **Duplicates** — the same content to the same client within a period is refused (the hosted services'
   Devino status 2009), so a retrying CRM cannot spam a client by accident.
 """
 

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
 #: Keys beyond the contract's four, with their defaults. ``None`` means the rule is off.
-#: Device and web channels get the anti-ban rules on by default (see ``KIND_DEFAULTS``).
 EXTRA_DEFAULTS: dict[str, Any] = {
     "burst": None,
     "recipient_interval_s": 6.0,
@@ -43,28 +43,36 @@ EXTRA_DEFAULTS: dict[str, Any] = {
     "unanswered_grace_minutes": 60.0,
 }
 
-#: The anti-ban defaults of the unofficial channels (device, web).
+#: The anti-ban rules switched on for unofficial routes (a phone, WhatsApp Web).
 ANTI_BAN_DEFAULTS: dict[str, Any] = {
     "new_contacts_daily_cap": 50,
     "warmup_daily_caps": [50, 100, 200, 400, 800],
     "unanswered_threshold": 0.9,
 }
 
-KIND_DEFAULTS: dict[str, dict[str, Any]] = {
-    "cloud": dict(EXTRA_DEFAULTS),
-    "device": {**EXTRA_DEFAULTS, **ANTI_BAN_DEFAULTS},
-    "web": {**EXTRA_DEFAULTS, **ANTI_BAN_DEFAULTS},
+#: Default pacing profiles a channel kind picks from (``wagate.channels.kind.ChannelKind.pacing``).
+#: A provider that enforces its own throughput: Meta's default is 80 messages/s per number.
+PROVIDER_PACING: dict[str, Any] = {
+    "per_second": 80.0,
+    "min_interval_s": 0.0,
+    "max_interval_s": 0.0,
+    "daily_cap": None,
+    **EXTRA_DEFAULTS,
+}
+#: An unofficial route: the random 5–12 s pause of the hosted services, and the anti-ban rules.
+UNOFFICIAL_PACING: dict[str, Any] = {
+    "per_second": 1.0,
+    "min_interval_s": 5.0,
+    "max_interval_s": 12.0,
+    "daily_cap": None,
+    **EXTRA_DEFAULTS,
+    **ANTI_BAN_DEFAULTS,
 }
 
 #: How often the unanswered-share guard is evaluated per channel (it reads a window of sends).
 GUARD_CHECK_EVERY = timedelta(seconds=60)
 #: A client who wrote within this long before a send makes it a reply, not business-initiated.
 SERVICE_WINDOW = timedelta(hours=24)
-
-
-def extra_defaults(kind: str) -> dict[str, Any]:
-    """The non-contract pacing keys with the defaults for ``kind`` (unknown kinds: cloud's)."""
-    return dict(KIND_DEFAULTS.get(kind, KIND_DEFAULTS["cloud"]))
 
 
 def day_start(moment: datetime) -> datetime:
@@ -95,11 +103,13 @@ class PacingRules:
     unanswered_grace: timedelta = timedelta(minutes=60)
 
     @classmethod
-    def from_json(cls, kind: str, pacing: dict[str, Any]) -> PacingRules:
-        """Rules from a stored pacing object; missing keys take the kind's defaults."""
-        from wagate.domain.channels import DEFAULT_PACING
+    def from_json(cls, pacing: Mapping[str, Any], defaults: Mapping[str, Any] = PROVIDER_PACING) -> PacingRules:
+        """Rules from a stored pacing object.
 
-        merged = {**DEFAULT_PACING.get(kind, DEFAULT_PACING["cloud"]), **extra_defaults(kind), **pacing}
+        A channel's stored pacing is complete (its kind's defaults were merged in when it was
+        created, ``domain.channels.merge_pacing``); ``defaults`` only fills keys a caller left out.
+        """
+        merged = {**defaults, **pacing}
         per_second = float(merged["per_second"])
         burst = merged.get("burst")
         start = merged.get("warmup_start")

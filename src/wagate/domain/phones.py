@@ -2,7 +2,7 @@
 
 CRMs send numbers as people type them (``+7 (900) 123-45-67``, ``8 900 123 45 67``);
 wagate stores and returns E.164 digits without ``+`` (``79001234567``), the form both
-the Cloud API (``wa_id``) and the hosted services of the seed use.
+the Cloud API (``wa_id``) and the hosted services use.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from wagate.domain.channels import DEFAULT_POLICY
+from wagate.domain.channels import STRICT_POLICY
 from wagate.domain.consent import DEFAULT_CONFIRMATION, DEFAULT_OPTOUT_KEYWORDS, ConsentState, check_consent
 from wagate.domain.limits import (
     content_key,
@@ -54,8 +54,10 @@ class ChannelPolicy:
     limit_group: str | None = None
 
     @classmethod
-    def of(cls, kind: str, policy: Mapping[str, Any]) -> ChannelPolicy:
-        merged = {**DEFAULT_POLICY.get(kind, DEFAULT_POLICY["cloud"]), **policy}
+    def of(cls, policy: Mapping[str, Any]) -> ChannelPolicy:
+        """A stored policy (complete: its kind's defaults were merged in when the channel was
+        created); a key missing from a hand-made one is read strictly."""
+        merged = {**STRICT_POLICY, **policy}
         return cls(
             service_window=bool(merged.get("service_window")),
             consent=str(merged.get("consent", "enforce")),

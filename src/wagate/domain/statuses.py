@@ -1,4 +1,4 @@
-"""The message state machine (CONTRACT §4).
+"""The message state machine (docs/api.md).
 
 Outbound: ``queued → sending → sent → delivered → read``; terminal ``failed``,
 ``expired``, ``cancelled``, ``unknown``. Inbound messages are ``received``.

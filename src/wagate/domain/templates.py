@@ -1,7 +1,7 @@
 """Message templates: what a valid template is, how parameters are checked and how a template
 becomes plain text for channels that have no native templates.
 
-Pure functions, no I/O. The parameter rules are the Cloud API's and the seed's (Devino: "no
+Pure functions, no I/O. The parameter rules are the Cloud API's and the hosted services' (Devino: "no
 line breaks, no tabs, no 4 spaces in a row"); each failure is a ``PolicyError`` with a stable
 code (``docs/policy.md`` maps them onto the Devino and Cloud API codes) and a ``field`` that
 names the offending parameter (``template.params[i]``, 0-based like every JSON path we print).

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from wagate.errors import ValidationError
 
-#: The event types a subscription may ask for (CONTRACT §4).
+#: The event types a subscription may ask for (docs/api.md).
 EVENT_TYPES: tuple[str, ...] = (
     "message.status",
     "message.received",

@@ -1,7 +1,7 @@
 """The customer service window: 24 hours from the client's last message to us.
 
 Within it a business may answer with any (free-form) message; outside it, only an approved
-template may start the conversation again (Cloud API error 131047, the seed's Devino 2312).
+template may start the conversation again (Cloud API error 131047, Devino's 2312).
 The window belongs to one business number, so it is computed per channel.
 """
 

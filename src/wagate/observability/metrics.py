@@ -7,13 +7,9 @@ so tokens in URLs never reach a label.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-if TYPE_CHECKING:
-    from wagate.runtime import Runtime
 
 
 class Metrics:
@@ -35,6 +31,20 @@ class Metrics:
         self.queue_depth = Gauge(
             "wagate_queue_depth", "Messages queued or sending", ["channel", "status"], registry=self.registry
         )
+        self.policy_decisions = Counter(
+            "wagate_policy_decisions_total",
+            "Messages refused or let through with a warning by a policy rule",
+            ["outcome", "code", "origin"],
+            registry=self.registry,
+        )
+        self._more: dict[str, Counter] = {}
+
+    def counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
+        """A feature's own counter in this node's registry, created on first use (once per name)."""
+        found = self._more.get(name)
+        if found is None:
+            found = self._more[name] = Counter(name, documentation, labels, registry=self.registry)
+        return found
 
 
 class MetricsMiddleware:
@@ -65,13 +75,3 @@ class MetricsMiddleware:
             method = scope.get("method", "")
             self.metrics.http_requests.labels(method, template, str(status)).inc()
             self.metrics.http_latency.labels(method, template).observe(time.perf_counter() - start)
-
-
-async def refresh_queue_depth(rt: Runtime) -> None:
-    from wagate.store.repos.messages import queue_depth
-
-    metrics: Metrics = rt.extras["metrics"]
-    rows = await rt.db.read(queue_depth)
-    metrics.queue_depth.clear()
-    for channel, status, count in rows:
-        metrics.queue_depth.labels(channel, status).set(count)

@@ -22,13 +22,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from wagate.api.browser_safety import OPTIN_HEADERS
 from wagate.api.deps import RuntimeDep
 from wagate.domain.policy import TenantPolicy
+from wagate.domain.records import Tenant
 from wagate.errors import ValidationError
 from wagate.optin.texts import TEXTS, localized, pick_language
 from wagate.runtime import Runtime
 from wagate.services import consents as consent_service
 from wagate.services.links import wa_me
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.tenants import Tenant
 
 router = APIRouter(include_in_schema=False)
 

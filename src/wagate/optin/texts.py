@@ -1,4 +1,4 @@
-"""The opt-in page's built-in texts in English and Russian (the seed's audience).
+"""The opt-in page's built-in texts in English and Russian (the hosted services' audience).
 
 Tenants override the company name, an extra description and the notification types
 (``PATCH /v1/policy`` → ``optin``); the rest stays as written here, so the version of the

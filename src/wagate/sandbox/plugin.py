@@ -3,7 +3,7 @@
 Mounts the simulator under ``/sandbox/graph`` (Graph API) and ``/sandbox`` (controls), and
 makes sure the default tenant has a ``sandbox`` channel of kind ``cloud`` pointed at it —
 the default channel on a fresh install, with policy ``service_window: false``,
-``consent: warn`` so a first free-text message goes through (CONTRACT §7). The gateway
+``consent: warn`` so a first free-text message goes through (docs/channels.md). The gateway
 talks to its simulator over real HTTP on its own address (``WAGATE_PUBLIC_URL``), and the
 simulator's webhooks come back, signed, to the channel's own receiver: the same road a real
 Meta app takes.
@@ -21,21 +21,23 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Connection
 
 from wagate.api.deps import current_principal
+from wagate.channels.cloud import KIND as CLOUD
+from wagate.channels.cloud import is_cloud
 from wagate.channels.cloud.settings import CloudSettings, prepare_settings
 from wagate.domain.channels import merge_pacing, merge_policy
+from wagate.domain.records import ChannelRow
 from wagate.runtime import Runtime
 from wagate.sandbox.config import SimulatorConfig, SimulatorOptions
 from wagate.sandbox.routes import control_router, graph_router
 from wagate.sandbox.simulator import Simulator
 from wagate.services.templates import sync_templates
 from wagate.store.repos import channels as channel_repo
-from wagate.store.repos.channels import ChannelRow
 
 log = logging.getLogger("wagate.sandbox")
 
 CHANNEL_NAME = "sandbox"
 GRAPH_PREFIX = "/sandbox/graph"
-#: CONTRACT §7: a first free-text message goes through. The duplicate guard is off too, so a developer
+#: docs/channels.md: a first free-text message goes through. The duplicate guard is off too, so a developer
 #: can repeat the same request while exploring; PATCH the channel to rehearse production rules.
 LEGACY_SANDBOX_VERSION = "v21.0"
 SANDBOX_POLICY = {"service_window": False, "consent": "warn", "duplicate_window_s": 0}
@@ -78,10 +80,10 @@ async def ensure_sandbox_channel(rt: Runtime, tenant_id: int, config: SimulatorC
                 conn,
                 tenant_id=tenant_id,
                 name=CHANNEL_NAME,
-                kind="cloud",
+                kind=CLOUD.name,
                 settings=fresh_settings,
-                pacing=merge_pacing("cloud", None, None, coexistence=True),
-                policy=merge_policy("cloud", None, SANDBOX_POLICY),
+                pacing=merge_pacing(CLOUD.pacing, None, None, coexistence=True),
+                policy=merge_policy(CLOUD.policy, None, SANDBOX_POLICY),
                 is_default=first,
                 now=now,
             )
@@ -89,7 +91,7 @@ async def ensure_sandbox_channel(rt: Runtime, tenant_id: int, config: SimulatorC
         # on 2027-01-21; the sandbox follows the default version instead.
         pinned = existing.settings.get("api_version") == LEGACY_SANDBOX_VERSION
         stale = existing.settings.get("graph_url") != graph_url or pinned
-        if existing.kind == "cloud" and points_at_sandbox(existing.settings) and stale:
+        if is_cloud(existing.kind) and points_at_sandbox(existing.settings) and stale:
             settings = {**existing.settings, "graph_url": graph_url}
             if pinned:
                 del settings["api_version"]
@@ -119,8 +121,8 @@ def sandbox_plugin(options: SimulatorOptions | None = None) -> Plugin:
         config = opts.apply(SimulatorConfig(graph_base_url=f"{rt.settings.base_url}{GRAPH_PREFIX}"))
         tenant_id = app.state.bootstrap.tenant.id
         row = await ensure_sandbox_channel(rt, tenant_id, config)
-        if row.kind == "cloud" and points_at_sandbox(row.settings):
-            stored = CloudSettings.from_stored(row.settings, rt.secret_box)
+        if is_cloud(row.kind) and points_at_sandbox(row.settings):
+            stored = CloudSettings.from_stored(row.settings, rt.secret_box.decrypt)
             config = config.with_changes(
                 access_token=stored.access_token,
                 app_secret=stored.app_secret or config.app_secret,
@@ -132,8 +134,8 @@ def sandbox_plugin(options: SimulatorOptions | None = None) -> Plugin:
         else:
             log.warning("the sandbox channel no longer points at the simulator; simulator webhooks are off")
         simulator = Simulator(config)
-        rt.extras["sandbox"] = simulator
-        if row.kind == "cloud" and points_at_sandbox(row.settings):
+        rt.components.add(simulator)
+        if is_cloud(row.kind) and points_at_sandbox(row.settings):
             # Seed the templates table with the simulator's templates, as `POST /v1/templates/sync`
             # would over HTTP (the server is not listening yet while the lifespan starts).
             await sync_templates(rt, row, [template.as_graph() for template in simulator.templates])

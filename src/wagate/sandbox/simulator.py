@@ -1,6 +1,6 @@
 """The simulator's behaviour: what a Cloud API number does with requests, independent of HTTP routing.
 
-Deterministic recipients (CONTRACT §7): a number ending in ``0000`` is not on WhatsApp
+Deterministic recipients (docs/channels.md): a number ending in ``0000`` is not on WhatsApp
 (error 131026, by ``failed`` webhook or synchronously, see ``SimulatorConfig.undeliverable``);
 any other number goes ``sent`` → ``delivered`` → ``read`` after ``status_delays``. Throughput
 above ``throughput`` messages per second answers 130429; with ``enforce_window`` a free-form

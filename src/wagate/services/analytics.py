@@ -23,11 +23,11 @@ from wagate.domain.analytics import (
     validate_settings,
 )
 from wagate.domain.policy import TenantPolicy
+from wagate.domain.records import Tenant
 from wagate.errors import ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import analytics as repo
 from wagate.store.repos import users as user_repo
-from wagate.store.repos.tenants import Tenant
 
 MAX_PERIOD = timedelta(days=366)
 DEFAULT_DAYS = 7
@@ -50,8 +50,7 @@ async def update_settings(rt: Runtime, tenant: Tenant, body: Mapping[str, Any]) 
         return repo.set_analytics_settings(conn, tenant.id, merged)
 
     stored = await rt.db.write(job)
-    rt.extras.get("auth_cache", {}).clear()
-    rt.extras.get("session_cache", {}).clear()
+    rt.caches.forget_principals()
     return settings_of(stored)
 
 

@@ -31,16 +31,14 @@ from wagate.domain.consent import match_optout_keyword
 from wagate.domain.messages import MAX_TEXT, OutboundDraft
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import TenantPolicy, tenant_timezone
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.errors import NotFoundError, ValidationError
 from wagate.runtime import Runtime
-from wagate.services.inbound import inbound_hooks
-from wagate.services.messages import Accepted, accept_in_transaction, outbound_hooks
+from wagate.services.messages import Accepted, accept_in_transaction
 from wagate.store.repos import automations as repo
 from wagate.store.repos import conversations as conversation_repo
 from wagate.store.repos import events as event_repo
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 log = logging.getLogger("wagate.automations")
 
@@ -99,8 +97,8 @@ class Automations:
     @classmethod
     def install(cls, rt: Runtime) -> Automations:
         service = cls(rt)
-        inbound_hooks(rt).append(service.inbound_hook)
-        outbound_hooks(rt).append(service.outbound_hook)
+        rt.hooks.inbound.append(service.inbound_hook)
+        rt.hooks.outbound.append(service.outbound_hook)
         return service
 
     # ------------------------------------------------------------ settings

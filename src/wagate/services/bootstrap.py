@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from wagate.domain.records import Tenant
 from wagate.runtime import Runtime
 from wagate.store.repos import tenants as tenant_repo
-from wagate.store.repos.tenants import Tenant
 
 DEFAULT_TENANT = "default"
 

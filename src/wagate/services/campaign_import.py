@@ -33,6 +33,7 @@ from wagate.domain.consent import REVOKED
 from wagate.domain.messages import MessageType
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import Candidate, ChannelPolicy, Decision, TenantPolicy, evaluate
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.domain.templates import Template, choose, normalize_language
 from wagate.errors import PolicyError, ValidationError, WagateError
 from wagate.runtime import Runtime
@@ -40,8 +41,6 @@ from wagate.services import policy
 from wagate.store.repos import campaigns as repo
 from wagate.store.repos import consents as consent_repo
 from wagate.store.repos import templates as template_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 CHUNK = 1000
 MAX_ROWS = 1_000_000
@@ -206,7 +205,7 @@ class Importer:
         self.report = DryRun()
         self.seen: set[str] = set()
         self._writing: asyncio.Future[None] | None = None
-        self.policy = ChannelPolicy.of(channel.kind, channel.policy)
+        self.policy = ChannelPolicy.of(channel.policy)
         self.settings = TenantPolicy.of(tenant.settings)
 
     def _candidate(self, item: Prepared) -> Candidate:
@@ -331,7 +330,7 @@ class Importer:
 
 
 def consent_mode(channel: ChannelRow) -> str:
-    return ChannelPolicy.of(channel.kind, channel.policy).consent
+    return ChannelPolicy.of(channel.policy).consent
 
 
 def window_of(spec: CampaignSpec, timezone: str) -> SendingWindow | None:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from wagate.domain import campaigns as domain
 from wagate.domain.campaigns import CampaignSpec, Protection, SendingWindow, build_stats
+from wagate.domain.records import Tenant
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.services import pricing as pricing_service
@@ -29,7 +30,6 @@ from wagate.services.campaign_import import Importer, RecipientFile, consent_mod
 from wagate.services.messages import resolve_channel
 from wagate.store.repos import campaigns as repo
 from wagate.store.repos.events import append_event
-from wagate.store.repos.tenants import Tenant
 from wagate.store.tables import messages
 
 log = logging.getLogger("wagate.campaigns")
@@ -41,15 +41,10 @@ LARGE_CAMPAIGN = 20_000
 STALE_IMPORT = timedelta(minutes=10)
 
 
-def runner_of(rt: Runtime) -> Any:
-    """The node's campaign runner, if its plug-in is installed (it is poked on start/resume)."""
-    return rt.extras.get("campaign_runner")
-
-
 def _poke(rt: Runtime) -> None:
-    runner = runner_of(rt)
-    if runner is not None:
-        runner.poke()
+    """Wake the node's campaign runner, if its plug-in runs (on start and resume)."""
+    for poke in rt.hooks.campaign_pokes:
+        poke()
 
 
 # ---------------------------------------------------------------- create
@@ -140,7 +135,7 @@ async def stats(rt: Runtime, campaign: Any) -> dict[str, Any]:
     """Live numbers (``domain.campaigns.build_stats``). A large campaign's numbers are reused for
     ``STATS_SECONDS``: a progress bar polls every second, and counting 100,000 rows takes a while."""
     large = int((campaign.report or {}).get("rows", 0)) >= LARGE_CAMPAIGN
-    cache: dict[int, tuple[float, dict[str, Any]]] = rt.extras.setdefault("campaign_stats", {})
+    cache: dict[int, tuple[float, dict[str, Any]]] = rt.caches.campaign_stats
     hit = cache.get(campaign.id)
     if large and hit is not None and time.monotonic() - hit[0] < STATS_SECONDS:
         return hit[1]

@@ -5,24 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from wagate.domain.channels import merge_pacing, merge_policy, validate_kind, validate_name
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import channels as repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 MASK = "***"  # how ``domain.channels.public_settings`` shows a secret
 
 
 async def create_channel(rt: Runtime, tenant: Tenant, body: dict[str, Any]) -> ChannelRow:
     name = validate_name(body.get("name"))
-    kind = validate_kind(body.get("kind"), rt.registry.kinds)
+    kind_name = validate_kind(body.get("kind"), rt.registry.kinds)
+    kind = rt.registry.get(kind_name)
     settings = body.get("settings") or {}
     if not isinstance(settings, dict):
         raise ValidationError("settings must be an object", field="settings")
-    settings = rt.registry.prepare_settings(kind, settings, rt)
-    pacing = merge_pacing(kind, None, body.get("pacing"), coexistence=settings.get("coexistence") is True)
-    policy = merge_policy(kind, None, body.get("policy"))
+    settings = kind.settings_for_storage(settings, rt.secret_box)
+    pacing = merge_pacing(kind.pacing, None, body.get("pacing"), coexistence=settings.get("coexistence") is True)
+    policy = merge_policy(kind.policy, None, body.get("policy"))
     is_default = bool(body.get("is_default", False))
     now = rt.clock.now()
 
@@ -34,7 +34,7 @@ async def create_channel(rt: Runtime, tenant: Tenant, body: dict[str, Any]) -> C
             conn,
             tenant_id=tenant.id,
             name=name,
-            kind=kind,
+            kind=kind_name,
             settings=settings,
             pacing=pacing,
             policy=policy,
@@ -58,17 +58,19 @@ async def get_channel(rt: Runtime, tenant: Tenant, name: str) -> ChannelRow:
 async def update_channel(rt: Runtime, tenant: Tenant, name: str, body: dict[str, Any]) -> ChannelRow:
     current = await get_channel(rt, tenant, name)
     values: dict[str, Any] = {}
+    if any(key in body for key in ("settings", "pacing", "policy")):
+        kind = rt.registry.get(current.kind)  # a kind this node does not run cannot be reconfigured here
     if "settings" in body:
         if not isinstance(body["settings"], dict):
             raise ValidationError("settings must be an object", field="settings")
         # A client echoing back a masked secret ("***") keeps the stored one.
         changes = {k: v for k, v in body["settings"].items() if v != MASK}
-        values["settings"] = rt.registry.prepare_settings(current.kind, {**current.settings, **changes}, rt)
+        values["settings"] = kind.settings_for_storage({**current.settings, **changes}, rt.secret_box)
     coexistence = values.get("settings", current.settings).get("coexistence") is True
     if "pacing" in body or (coexistence and current.settings.get("coexistence") is not True):
-        values["pacing"] = merge_pacing(current.kind, current.pacing, body.get("pacing"), coexistence=coexistence)
+        values["pacing"] = merge_pacing(kind.pacing, current.pacing, body.get("pacing"), coexistence=coexistence)
     if "policy" in body:
-        values["policy"] = merge_policy(current.kind, current.policy, body["policy"])
+        values["policy"] = merge_policy(kind.policy, current.policy, body["policy"])
     if "is_default" in body:
         if not isinstance(body["is_default"], bool):
             raise ValidationError("is_default must be true or false", field="is_default")

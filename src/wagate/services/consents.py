@@ -12,11 +12,11 @@ from sqlalchemy.engine import Connection
 from wagate.domain.consent import OptIn, validate_opt_in
 from wagate.domain.identities import parse_address
 from wagate.domain.phones import normalize_phone
+from wagate.domain.records import Tenant
 from wagate.errors import NotFoundError, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import identities
 from wagate.store.repos import consents as repo
-from wagate.store.repos.tenants import Tenant
 
 MAX_BATCH = 1000
 

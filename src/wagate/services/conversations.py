@@ -29,15 +29,12 @@ from wagate.domain.conversations import check_filter, is_reaction, preview
 from wagate.domain.identities import identities_of_key, phone_of
 from wagate.domain.messages import OutboundDraft
 from wagate.domain.phones import normalize_phone
+from wagate.domain.records import ChannelRow, Tenant, User
 from wagate.errors import NotFoundError, ValidationError, WagateError
 from wagate.runtime import Runtime
-from wagate.services.inbound import inbound_hooks
-from wagate.services.messages import Accepted, Outcome, accept_messages, outbound_hooks, resolve_channel
+from wagate.services.messages import Accepted, Outcome, accept_messages, resolve_channel
 from wagate.store.repos import conversations as repo
 from wagate.store.repos import users as user_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
-from wagate.store.repos.users import User
 from wagate.store.tables import messages
 
 MAX_PAGE = 200
@@ -45,17 +42,9 @@ MAX_NOTE = 4000
 #: Doors whose messages never answer a client, even when they name an operator.
 NOT_REPLIES = frozenset({"campaign"})
 
-#: ``listener(tenant_id, conversation_id)`` after a committed change made through this module.
-ChangeListener = Callable[[int, int], None]
-
-
-def change_listeners(rt: Runtime) -> list[ChangeListener]:
-    listeners: list[ChangeListener] = rt.extras.setdefault("conversation_listeners", [])
-    return listeners
-
 
 def _changed(rt: Runtime, tenant_id: int, conversation_id: int) -> None:
-    for listener in change_listeners(rt):
+    for listener in rt.hooks.conversation_listeners:
         listener(tenant_id, conversation_id)
 
 
@@ -107,14 +96,6 @@ def outbound_hook(
             users[login] = user.id if user else None
         replies.append(repo.Reply(channel_id, phone, preview(values["type"], values["payload"]), users[login]))
     repo.on_operator_replies(conn, tenant.id, replies, now)
-
-
-def install(rt: Runtime) -> None:
-    if rt.extras.get("conversations_installed"):
-        return
-    rt.extras["conversations_installed"] = True
-    inbound_hooks(rt).append(inbound_hook)
-    outbound_hooks(rt).append(outbound_hook)
 
 
 # ---------------------------------------------------------------- reading

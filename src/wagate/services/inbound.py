@@ -9,7 +9,6 @@ Both commit before returning: the caller may acknowledge the provider afterwards
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,16 +17,13 @@ from sqlalchemy.engine import Connection
 
 from wagate.domain import storable
 from wagate.domain.identities import Identities, is_bsuid, phone_of
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import ValidationError
 from wagate.runtime import Runtime
 from wagate.services import identities
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos import pricing as pricing_repo
-from wagate.store.repos.channels import ChannelRow
-
-#: Hooks run inside the inbound message's transaction: ``hook(conn, rt, channel, message_id, phone, payload, now)``.
-InboundHook = Callable[[Connection, Runtime, ChannelRow, int, str, dict[str, Any], datetime], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +32,6 @@ class InboundResult:
     created: bool
     #: The person key the message was filed under (a phone, or a BSUID/LID when none is known).
     phone: str = ""
-
-
-def inbound_hooks(rt: Runtime) -> list[InboundHook]:
-    hooks: list[InboundHook] = rt.extras.setdefault("inbound_hooks", [])
-    return hooks
 
 
 async def record_inbound(
@@ -65,7 +56,7 @@ async def record_inbound(
     payload = storable.scrub(payload)
     provider_id = storable.scrub(provider_id)
     now = rt.clock.now()
-    hooks = list(inbound_hooks(rt))
+    hooks = list(rt.hooks.inbound)
 
     def job(conn: Connection) -> InboundResult:
         key = _person_key(conn, channel, phone, identities, now)
@@ -189,12 +180,11 @@ async def record_echo(
     conversation is answered, and response-time analytics see it. An echo for someone wagate
     never talked to creates the person and the conversation.
     """
-    from wagate.services.messages import outbound_hooks
     from wagate.store.repos.tenants import get_tenant
 
     now = rt.clock.now()
     at = sent_at or now
-    hooks = list(outbound_hooks(rt))
+    hooks = list(rt.hooks.outbound)
 
     def job(conn: Connection) -> InboundResult:
         existing = message_repo.find_by_provider_id(conn, provider_id, channel.id)

@@ -1,6 +1,6 @@
 """Click-to-chat links (``wa.me``), opt-in page links, and their QR codes (``segno``).
 
-A QR code is the seed's suggested way to subscribe from print or a shop counter; the same
+A QR code is the hosted services' suggested way to subscribe from print or a shop counter; the same
 link works as a website button.
 """
 
@@ -13,9 +13,9 @@ from urllib.parse import quote, urlencode
 import segno
 
 from wagate.domain.phones import normalize_phone
+from wagate.domain.records import Tenant
 from wagate.errors import ValidationError
 from wagate.runtime import Runtime
-from wagate.store.repos.tenants import Tenant
 
 MAX_LINK_TEXT = 1000
 PHONE_SETTINGS = ("phone", "phone_number", "display_phone_number")

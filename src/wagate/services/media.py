@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import mimetypes
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from wagate.config import Settings
+from wagate.domain.mediatypes import base_mime, extension_for
+from wagate.domain.mediatypes import mime_for_name as mime_for_name  # re-exported
 
 NAME_RE = re.compile(r"^[0-9a-f]{32}(\.[A-Za-z0-9]{1,10})?$")
 ROUTE = "/v1/media/"
@@ -33,26 +34,6 @@ class StoredMedia:
     mime_type: str
     size: int
     sha256: str
-
-
-def base_mime(mime_type: str | None) -> str:
-    """``audio/ogg; codecs=opus`` → ``audio/ogg``."""
-    return (mime_type or "").split(";", 1)[0].strip().lower() or "application/octet-stream"
-
-
-def extension_for(mime_type: str | None, filename: str | None = None) -> str:
-    mime = base_mime(mime_type)
-    ext = mimetypes.guess_extension(mime, strict=False) if mime != "application/octet-stream" else None
-    if not ext and filename:
-        suffix = Path(filename).suffix
-        if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix):
-            ext = suffix.lower()
-    return ext or ".bin"
-
-
-def mime_for_name(name: str) -> str:
-    guessed, _ = mimetypes.guess_type(name, strict=False)
-    return guessed or "application/octet-stream"
 
 
 def tenant_dir(settings: Settings, tenant_id: int) -> Path:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from wagate.domain.identities import is_phone_key
 from wagate.domain.messages import OutboundDraft, OutboundMessage, validate_outbound
 from wagate.domain.policy import Decision
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.domain.statuses import Status
 from wagate.domain.waits import Wait
 from wagate.errors import ConflictError, NotFoundError, PolicyError, ValidationError, WagateError
@@ -23,9 +24,7 @@ from wagate.services import identities, policy
 from wagate.services.policy import Pending
 from wagate.store.repos import idempotency
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.claims import message_wait
-from wagate.store.repos.tenants import Tenant
 
 MAX_BATCH = 1000
 
@@ -43,15 +42,6 @@ class Accepted:
 
 
 Outcome = Accepted | WagateError
-
-#: Hooks run inside ``accept_messages``' transaction with the stored rows: ``hook(conn, rt, tenant, stored, now)``
-#: where ``stored`` is ``[(message id, row values)]`` (e.g. conversations updated by operator replies).
-OutboundHook = Callable[[Connection, Runtime, Tenant, list[tuple[int, dict[str, Any]]], datetime], None]
-
-
-def outbound_hooks(rt: Runtime) -> list[OutboundHook]:
-    hooks: list[OutboundHook] = rt.extras.setdefault("outbound_hooks", [])
-    return hooks
 
 
 def request_hash(body: Any) -> str:
@@ -221,7 +211,7 @@ def _store(conn: Connection, requests: list[_Request]) -> list[_Stored]:
         reasons=[policy.accept_reason(d) for _, d in allowed],
     )
     if ids:
-        hooks = outbound_hooks(rt)
+        hooks = rt.hooks.outbound
         if hooks:
             stored_rows = list(zip(ids, (item.values for item, _ in allowed), strict=True))
             for hook in list(hooks):

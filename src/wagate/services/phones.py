@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.errors import ChannelError
 from wagate.runtime import Runtime
 from wagate.store.repos import contacts as contact_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 CHECK_TTL = timedelta(days=7)
 #: How long a channel may take to answer before the check counts as failed.

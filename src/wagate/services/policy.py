@@ -24,26 +24,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from prometheus_client import Counter
 from sqlalchemy.engine import Connection
 
 from wagate.channels.base import OutgoingMessage
-from wagate.dispatch.dispatcher import send_guards
 from wagate.domain.consent import confirmation_for, match_optout_keyword
 from wagate.domain.limits import counts_toward_cap, day_of
 from wagate.domain.messages import MessageType, OutboundDraft, OutboundMessage, validate_outbound
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import Candidate, ChannelPolicy, Decision, Facts, TenantPolicy, evaluate, update_tenant_policy
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.domain.window import WINDOW, window_at
 from wagate.errors import PolicyError, SendError, WagateError
 from wagate.runtime import Runtime
-from wagate.services.inbound import inbound_hooks
 from wagate.store.repos import consents as consent_repo
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos import policy as repo
 from wagate.store.repos import templates as template_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +71,7 @@ def candidates_of(pending: list[Pending]) -> list[Candidate]:
     for item in pending:
         policy = policies.get(item.channel.id)
         if policy is None:
-            policy = policies[item.channel.id] = ChannelPolicy.of(item.channel.kind, item.channel.policy)
+            policy = policies[item.channel.id] = ChannelPolicy.of(item.channel.policy)
         out.append(candidate_of(item, policy))
     return out
 
@@ -191,9 +187,7 @@ def record(
 
 def observe(rt: Runtime, judged: list[tuple[Pending, Decision]]) -> None:
     """Count decisions in ``wagate_policy_decisions_total`` once they are committed."""
-    counter: Counter | None = rt.extras.get("policy_counter")
-    if counter is None:
-        return
+    counter = rt.metrics.policy_decisions
     for item, decision in judged:
         if decision.error is not None:
             counter.labels("refused", decision.error.code, item.message.origin).inc()
@@ -304,7 +298,7 @@ def optout_hook(
 
 async def window_guard(rt: Runtime, channel: ChannelRow, message: OutgoingMessage) -> None:
     """Re-check the service window just before a free-form message leaves (see the module docstring)."""
-    if message.type == MessageType.TEMPLATE.value or not ChannelPolicy.of(channel.kind, channel.policy).service_window:
+    if message.type == MessageType.TEMPLATE.value or not ChannelPolicy.of(channel.policy).service_window:
         return
     last = await rt.db.read(lambda c: repo.last_inbound_one(c, channel.tenant_id, channel.id, message.phone))
     if not window_at(last, rt.clock.now()).open:
@@ -312,23 +306,6 @@ async def window_guard(rt: Runtime, channel: ChannelRow, message: OutgoingMessag
             "the 24-hour service window closed before the message could be sent",
             code="outside_service_window",
             retryable=False,
-        )
-
-
-def install(rt: Runtime) -> None:
-    """Wire the policy into a runtime once: inbound hook, send guard, metrics."""
-    if rt.extras.get("policy_installed"):
-        return
-    rt.extras["policy_installed"] = True
-    inbound_hooks(rt).append(optout_hook)
-    send_guards(rt).append(window_guard)
-    registry = rt.extras.get("metrics_registry")
-    if registry is not None:
-        rt.extras["policy_counter"] = Counter(
-            "wagate_policy_decisions_total",
-            "Messages refused or let through with a warning by a policy rule",
-            ["outcome", "code", "origin"],
-            registry=registry,
         )
 
 
@@ -351,7 +328,7 @@ async def update_policy(rt: Runtime, tenant: Tenant, body: Mapping[str, Any]) ->
         return repo.set_tenant_policy(conn, tenant.id, updated)
 
     settings = await rt.db.write(job)
-    rt.extras.get("auth_cache", {}).clear()
+    rt.caches.auth.clear()
     return TenantPolicy.of(settings)
 
 
@@ -371,7 +348,7 @@ async def usage(rt: Runtime, tenant: Tenant) -> dict[str, Any]:
         )
         tiers: dict[str, Any] = {}
         for row in sorted(channels.values(), key=lambda r: r.id):
-            policy = ChannelPolicy.of(row.kind, row.policy)
+            policy = ChannelPolicy.of(row.policy)
             group = policy.tier_group(row.name)
             tiers[row.name] = {
                 "group": group,
@@ -390,7 +367,7 @@ async def contact_window(rt: Runtime, tenant: Tenant, phone: str, channel_name: 
     normalized = normalize_phone(phone, tenant.default_region, "phone")
     channel = await resolve_channel(rt, tenant, channel_name)
     last = await rt.db.read(lambda c: repo.last_inbound_one(c, tenant.id, channel.id, normalized))
-    policy = ChannelPolicy.of(channel.kind, channel.policy)
+    policy = ChannelPolicy.of(channel.policy)
     return {
         "phone": normalized,
         "channel": channel.name,

@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from wagate.domain.records import Tenant
 from wagate.domain.statuses import Status
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.services.messages import get_message
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.tenants import Tenant
 
 RESOLUTIONS = (Status.SENT, Status.DELIVERED, Status.READ, Status.FAILED)
 
@@ -52,8 +52,6 @@ async def resolve_unknown(
         )
 
     await rt.db.write(job)
-    metrics = rt.extras.get("metrics")
     row, history = await get_message(rt, tenant, message_id)
-    if metrics is not None:
-        metrics.messages.labels(row.channel_name, new.value).inc()
+    rt.metrics.messages.labels(row.channel_name, new.value).inc()
     return row, history

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.domain.templates import (
     CATEGORIES,
     CLOUD_STATUS,
@@ -26,9 +27,7 @@ from wagate.domain.templates import (
 from wagate.errors import ChannelError, ConflictError, ForbiddenError, NotFoundError, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.store.repos import templates as repo
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.events import append_event
-from wagate.store.repos.tenants import Tenant
 
 CREATE_FIELDS = ("name", "language", "channel", "status", *CONTENT_FIELDS)
 

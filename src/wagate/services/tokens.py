@@ -1,4 +1,4 @@
-"""Token creation for the CLI, which acts on the database directly (CONTRACT §3)."""
+"""Token creation for the CLI, which acts on the database directly (docs/operations.md)."""
 
 from __future__ import annotations
 

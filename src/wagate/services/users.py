@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from wagate.clock import utcnow
 from wagate.config import Settings
+from wagate.domain.records import User
 from wagate.domain.users import check_locale, check_name, check_password, check_role, user_fields
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
@@ -27,7 +28,6 @@ from wagate.store.database import Database
 from wagate.store.migrate import migrate_async
 from wagate.store.repos import tenants as tenant_repo
 from wagate.store.repos import users as repo
-from wagate.store.repos.users import User
 
 SESSION_LIFETIME = timedelta(days=7)
 SESSION_CACHE_SECONDS = 5.0
@@ -80,7 +80,7 @@ async def create_user(rt: Runtime, tenant_id: int, data: Mapping[str, Any]) -> U
 async def create_user_in_database(
     settings: Settings, data: Mapping[str, Any], tenant_name: str = "default"
 ) -> tuple[str, str]:
-    """``wagate user create``: acts on the database of ``WAGATE_DATABASE_URL`` directly (CONTRACT §3).
+    """``wagate user create``: acts on the database of ``WAGATE_DATABASE_URL`` directly (docs/operations.md).
 
     Returns ``(login, role)``. The tenant is created if it does not exist yet (a fresh install).
     """
@@ -160,7 +160,7 @@ async def start_session(rt: Runtime, user: User, user_agent: str | None) -> str:
 
 
 def _session_cache(rt: Runtime) -> dict[str, tuple[float, User | None]]:
-    cache: dict[str, tuple[float, User | None]] = rt.extras.setdefault("session_cache", {})
+    cache: dict[str, tuple[float, User | None]] = rt.caches.sessions
     return cache
 
 

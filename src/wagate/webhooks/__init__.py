@@ -5,7 +5,7 @@
 * ``sender``   — claims due deliveries under a lease, signs (Standard Webhooks), POSTs, records.
 * ``schedule`` — the retry schedule: exponential backoff with jitter for ≥ 24 h, then dead letter.
 * ``signer``   — secrets and ``webhook-id`` / ``webhook-timestamp`` / ``webhook-signature``.
-* ``formats``  — the bodies: ``native`` (an envelope around the event) and ``devino`` (the seed's).
+* ``formats``  — the bodies: ``native`` (an envelope around the event) and ``devino`` (the hosted services').
 * ``service``  — the use cases behind ``/v1/webhooks`` and ``/v1/events``.
 * ``plugin``   — the lifespan plug-in that wires it all into a node.
 

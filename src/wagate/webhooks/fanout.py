@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from wagate.domain.webhooks import ordering_key, target_of, validate_url
 from wagate.errors import ValidationError
 from wagate.runtime import Runtime
+from wagate.store import dialect
 from wagate.store.repos import webhooks as repo
 from wagate.webhooks import sleep_until
 from wagate.webhooks.formats import wants
@@ -145,7 +146,7 @@ class Fanout:
         if not rows:
             self._gaps.clear()
             return PassResult(cursor=cursor)
-        pg = conn.dialect.name == "postgresql"
+        pg = dialect.is_postgres(conn)
         snapshot = repo.pg_snapshot(conn) if pg else None
         accepted: list[Any] = []
         expected = cursor + 1

@@ -31,7 +31,7 @@ log = logging.getLogger("wagate.webhooks")
 
 
 class WebhookNode:
-    """Everything that runs webhooks in one process; ``rt.extras["webhooks"]`` for tests and tools."""
+    """Everything that runs webhooks in one process; ``rt.components.get(WebhookNode)`` for tests and tools."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -147,14 +147,10 @@ def _set_event(event: asyncio.Event, *_args: Any) -> None:
 
 
 async def webhooks_plugin(rt: Runtime, app: FastAPI) -> Callable[[], Awaitable[None]] | None:
-    """Mount the API; run fan-out, sender and purge unless ``settings.webhooks`` is off."""
-    from wagate.api.v1 import events, webhooks
-
-    app.include_router(webhooks.router)
-    app.include_router(events.router)
+    """Run fan-out, sender and purge unless ``settings.webhooks`` is off (``create_app`` mounts the API)."""
     if not rt.settings.webhooks:
         return None
     node = WebhookNode(rt)
-    rt.extras["webhooks"] = node
+    rt.components.add(node)
     await node.start()
     return node.stop

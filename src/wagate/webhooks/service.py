@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from wagate.domain import webhooks as domain
+from wagate.domain.records import Tenant
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import webhooks as repo
-from wagate.store.repos.tenants import Tenant
 from wagate.webhooks.formats import wants
 from wagate.webhooks.signer import new_secret
 
@@ -33,7 +33,7 @@ class Created:
 
 
 def _wake(rt: Runtime) -> None:
-    for poke in rt.extras.get("webhook_pokes", []):
+    for poke in rt.hooks.webhook_pokes:
         poke()
 
 
@@ -312,4 +312,4 @@ async def feed(rt: Runtime, tenant: Tenant, cursor: int, types: list[str] | None
 
 
 def on_wake(rt: Runtime, poke: Callable[[], None]) -> None:
-    rt.extras.setdefault("webhook_pokes", []).append(poke)
+    rt.hooks.webhook_pokes.append(poke)

@@ -19,8 +19,8 @@ from fastapi import FastAPI
 
 from tests.conftest import ADMIN_TOKEN
 from wagate.app import Plugin, create_app
-from wagate.channels.cloud.plugin import cloud_plugin
-from wagate.channels.registry import ChannelRegistry
+from wagate.channels.cloud.receiver import PendingStatusSweeper
+from wagate.channels.registry import ChannelRegistry, memory_kind
 from wagate.config import Settings
 from wagate.node import node_registry
 from wagate.runtime import Runtime
@@ -34,14 +34,12 @@ TERMINAL = {"read", "failed", "expired", "cancelled", "unknown"}
 
 def cloud_registry() -> ChannelRegistry:
     registry = node_registry()
-    from wagate.channels.registry import memory_factory
-
-    registry.register("memory", memory_factory)
+    registry.add(memory_kind)
     return registry
 
 
 def sandbox_plugins(options: SimulatorOptions = FAST) -> list[Plugin]:
-    return [cloud_plugin, sandbox_plugin(options)]
+    return [sandbox_plugin(options)]
 
 
 @dataclass
@@ -53,7 +51,7 @@ class Live:
 
     @property
     def sim(self) -> Simulator:
-        sim: Simulator = self.rt.extras["sandbox"]
+        sim: Simulator = self.rt.components.get(Simulator)
         return sim
 
     async def send(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -120,3 +118,8 @@ async def live_gateway(
         httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30) as client,
     ):
         yield Live(url, app, app.state.runtime, client)
+
+
+def sweeper_of(rt: Runtime) -> PendingStatusSweeper:
+    """The node's sweeper of statuses that arrived before their message (a cloud kind service)."""
+    return next(s for s in rt.kind_services if isinstance(s, PendingStatusSweeper))

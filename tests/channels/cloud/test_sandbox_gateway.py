@@ -20,18 +20,18 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.responses import Response
 
-from tests.channels.cloud.live import Live, live_gateway, sandbox_plugins, serve
+from tests.channels.cloud.live import Live, live_gateway, sandbox_plugins, serve, sweeper_of
 from tests.conftest import free_port, make_settings
 from wagate.channels.cloud.channel import CloudChannel
 from wagate.channels.cloud.webhook import sign
 from wagate.crypto import SecretBox
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.sandbox.config import SimulatorOptions
 from wagate.store.cloud_tables import cloud_pending_statuses
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import cloud as cloud_repo
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.tables import channels as channels_table
 
 PHONE = "79001234567"
@@ -456,7 +456,7 @@ async def test_a_status_that_arrives_before_the_send_is_recorded_is_applied_late
         message_repo.apply_status(conn, accepted["id"], Status.SENT, now=now, provider_id=wamid)
 
     await live.rt.db.write(record_sent)
-    live.rt.extras["cloud_sweeper"].poke()
+    sweeper_of(live.rt).poke()
     message = await live.wait(accepted["id"], lambda m: m["status"] == "delivered", timeout=5)
     assert "arrived before the send was recorded" in message["history"][-1]["reason"]
     assert await live.rt.db.read(lambda c: c.execute(sa.select(cloud_pending_statuses)).all()) == []
@@ -635,7 +635,7 @@ async def test_a_wrong_token_is_retried_as_an_operator_problem(live: Live) -> No
 
 async def test_the_simulator_is_off_without_the_sandbox(sqlite_url: str, tmp_path: Path) -> None:
     settings = make_settings(sqlite_url, tmp_path, sandbox=False, port=free_port())
-    async with live_gateway(settings, plugins=sandbox_plugins()[:1]) as live:
+    async with live_gateway(settings, plugins=[]) as live:
         assert (await live.client.post("/sandbox/inject", json={"from": PHONE, "text": "x"})).status_code == 404
         assert (await live.client.get("/v1/channels")).json()["data"] == []
 
@@ -687,7 +687,7 @@ async def test_a_status_whose_message_never_appears_is_dropped_after_a_day(live:
             now=long_ago,
         )
     )
-    sweeper = live.rt.extras["cloud_sweeper"]
+    sweeper = sweeper_of(live.rt)
     sweeper.cleanup_every = 0.0
     assert await sweeper.sweep() == 0
     assert await live.rt.db.read(lambda c: c.execute(sa.select(cloud_pending_statuses)).all()) == []

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import make_settings, running_app
 from tests.conftest import test_registry as base_registry
-from wagate.channels.device import device_factory, device_plugin
+from wagate.channels.device import KIND as DEVICE_KIND
 from wagate.channels.device import inbound as device_inbound
 from wagate.channels.device import service as device_service
 from wagate.clock import FakeClock
@@ -66,9 +66,9 @@ class Phone:
 async def phone(db_url: str, tmp_path: Path) -> AsyncIterator[Phone]:
     clock = FakeClock()
     registry = base_registry()
-    registry.register("device", device_factory)
+    registry.add(DEVICE_KIND)
     settings = make_settings(db_url, tmp_path, dispatcher=False)
-    async with running_app(settings, clock=clock, registry=registry, plugins=[device_plugin]) as (_app, rt, client):
+    async with running_app(settings, clock=clock, registry=registry) as (_app, rt, client):
         created = await client.post(
             "/v1/channels",
             json={

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from tests.conftest import free_port
 from wagate.channels.base import ChannelConfig, OutgoingMessage
-from wagate.channels.http import HttpChannel, http_factory
+from wagate.channels.http import KIND, HttpChannel, http_factory
 from wagate.errors import DeliveryUnknown, SendError
 
 pytestmark = pytest.mark.asyncio
@@ -115,4 +115,4 @@ async def test_a_channel_without_url_fails_permanently() -> None:
     with pytest.raises(SendError) as caught:
         await send(channel(None))
     assert caught.value.code == "misconfigured" and not caught.value.retryable
-    assert HttpChannel.resend_safe is False and HttpChannel.push is True
+    assert KIND.capabilities.resend_safe is False and KIND.capabilities.push is True

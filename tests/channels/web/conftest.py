@@ -14,13 +14,11 @@ import httpx
 import pytest
 
 from tests.conftest import make_settings, running_app
-from wagate.api.v1 import analytics as analytics_api
-from wagate.api.v1 import conversations as conversations_api
 from wagate.channels.registry import default_registry
-from wagate.channels.web import prepare_web_settings, web_factory, web_plugin
+from wagate.channels.web import KIND as WEB_KIND
+from wagate.channels.web import web_plugin
 from wagate.channels.web.fake import FakeWebSession, FakeWhatsApp
 from wagate.runtime import Runtime
-from wagate.services import conversations
 
 #: Pacing with every rule off, so sends in tests go at once.
 FAST = {
@@ -76,9 +74,7 @@ class WebGateway:
         return session
 
     async def events(self, type: str) -> list[dict[str, Any]]:
-        response = await self.client.get("/v1/events", params={"types": type, "limit": 500})
-        if response.status_code == 200:
-            return [e for e in response.json()["data"] if e["type"] == type]
+        """Every stored event of ``type`` (the outbox itself: the test runs no webhook fan-out)."""
         from wagate.store.tables import events
 
         rows = await self.rt.db.read(lambda c: c.execute(events.select().order_by(events.c.id)).fetchall())
@@ -100,22 +96,15 @@ async def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
 
 def web_registry() -> Any:
     registry = default_registry(include_memory=True)
-    registry.register("web", web_factory, prepare_settings=prepare_web_settings)
+    registry.add(WEB_KIND)
     return registry
-
-
-async def _conversations(rt: Runtime, app: Any) -> None:
-    """Conversations and analytics as the dashboard plug-in wires them (without its pages)."""
-    conversations.install(rt)
-    app.include_router(conversations_api.router)
-    app.include_router(analytics_api.router)
 
 
 @asynccontextmanager
 async def web_gateway(db_url: str, tmp_path: Path) -> AsyncIterator[WebGateway]:
     world = FakeWhatsApp()
     settings = make_settings(db_url, tmp_path)
-    plugins = [_conversations, web_plugin(world.factory, renew_seconds=0.5, lease_seconds=30.0, scan_gap=0.05)]
+    plugins = [web_plugin(world.factory, renew_seconds=0.5, lease_seconds=30.0, scan_gap=0.05)]
     async with running_app(settings, registry=web_registry(), plugins=plugins) as (_app, rt, client):  # type: ignore[list-item]
         yield WebGateway(rt, client, world)
 

@@ -14,7 +14,7 @@ async def test_a_second_node_waits_then_takes_over_when_the_lease_expires(web_bo
     web = web_both
     await web.linked()
     channel = (await web.rt.channels_of(1, fresh=True))["wa"]
-    first: WebSessions = web.rt.extras["web_sessions"]
+    first: WebSessions = web.rt.components.get(WebSessions)
     other_world = FakeWhatsApp()
     second = WebSessions(
         web.rt, other_world.factory, lease_seconds=30.0, renew_seconds=0.5, owner="node-b", check_store=False
@@ -46,7 +46,7 @@ async def test_a_second_node_waits_then_takes_over_when_the_lease_expires(web_bo
 async def test_a_lease_is_renewed_by_its_holder_and_refused_to_others(web_both: WebGateway) -> None:
     web = web_both
     channel_id = await web.create()
-    owner = web.rt.extras["web_sessions"].owner
+    owner = web.rt.components.get(WebSessions).owner
     now = web.rt.clock.now()
     held = await web.rt.db.read(lambda c: web_repo.get_session(c, channel_id))
     assert held.owner == owner

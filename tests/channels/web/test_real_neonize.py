@@ -16,6 +16,7 @@ import pytest
 from tests.channels.web.conftest import FAST, eventually, web_registry
 from tests.conftest import make_settings, running_app
 from wagate.channels.web import neonize_session, web_plugin
+from wagate.channels.web.manager import WebSessions
 from wagate.channels.web.session import SessionError, SessionSpec, sqlite_store
 
 #: These load the Go library and let whatsmeow dial: seconds each on a busy machine.
@@ -95,7 +96,7 @@ async def test_a_device_missing_from_whatsmeows_store_is_not_resumed(web_both: o
     web = web_both
     channel_id = await web.create()
     row = (await web.rt.channels_of(1, fresh=True))["wa"]
-    sessions = web.rt.extras["web_sessions"]
+    sessions = web.rt.components.get(WebSessions)
     assert await sessions.device_stored(row, "79001110000:7@s.whatsapp.net") is False
     if not web.rt.db.is_postgres:
         import sqlite3

@@ -6,6 +6,7 @@ from typing import Any
 
 from tests.channels.web.conftest import WebGateway, eventually
 from wagate.channels.web import library
+from wagate.channels.web.manager import WebSessions
 
 
 async def test_creating_a_web_channel_starts_its_session_and_shows_a_qr(web: WebGateway) -> None:
@@ -140,7 +141,7 @@ async def test_a_library_that_cannot_load_fails_the_channel_and_nothing_else(web
     def broken(_spec: Any) -> Any:
         raise library.LibraryUnavailable("neonize cannot be loaded: OSError: GLIBC_2.32 not found")
 
-    web.rt.extras["web_sessions"].factory = broken
+    web.rt.components.get(WebSessions).factory = broken
     await web.create(wait=False)
     state = await web.state(want="failed")
     assert "GLIBC" in state["error"]
@@ -172,7 +173,7 @@ async def test_the_wamm_door_sees_a_linked_number_as_authorized_until_it_logs_ou
 
 
 async def test_a_linked_device_lost_from_the_store_asks_to_pair_again(web: WebGateway) -> None:
-    web.rt.extras["web_sessions"].check_store = True  # the fake keeps no whatsmeow store
+    web.rt.components.get(WebSessions).check_store = True  # the fake keeps no whatsmeow store
     await web.linked()
     assert (await web.client.post("/v1/channels/wa/session/restart")).status_code == 200
     state = await web.state(want="logged_out")

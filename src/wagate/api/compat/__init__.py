@@ -1,4 +1,4 @@
-"""Drop-in doors for CRMs written against two hosted WhatsApp APIs (CONTRACT §5).
+"""Drop-in doors for CRMs written against two hosted WhatsApp APIs (docs/compatibility.md).
 
 ``wamm`` answers ``GET /api2/{method}/{token}/`` like the WAMM-style service; ``devino``
 answers ``POST /whatsapp/messages`` like the Devino-style one. Both are thin: they build

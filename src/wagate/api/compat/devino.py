@@ -1,6 +1,6 @@
-"""The Devino-style door: ``POST /whatsapp/messages`` with ``Authorization: Key TOKEN`` (CONTRACT §5).
+"""The Devino-style door: ``POST /whatsapp/messages`` with ``Authorization: Key TOKEN`` (docs/compatibility.md).
 
-A batch of up to 1000 messages in the seed's request format, answered item by item as
+A batch of up to 1000 messages in the original service's request format, answered item by item as
 ``{"result": [{"code": "OK", "messageId"} | {"code": "REJECTED", "reasons", "description"}]}``
 with HTTP 200. Only a request that cannot be read as a batch at all (no key, no ``messages``,
 more than 1000, not JSON) is answered as a whole, with one ``REJECTED`` result and a 4xx.
@@ -25,12 +25,11 @@ from wagate.api.compat import devino_dialect as d
 from wagate.api.compat.routing import dialect_route, json_response, log_unexpected
 from wagate.api.deps import authenticate
 from wagate.domain.messages import OutboundDraft
+from wagate.domain.records import ChannelRow, Principal
 from wagate.errors import AuthError, DatabaseUnavailable, WagateError
 from wagate.runtime import Runtime
 from wagate.services import messages as message_service
 from wagate.services.messages import Accepted, Outcome
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Principal
 
 #: Channel settings that may hold the channel's own phone number, in the order they are tried.
 PHONE_SETTINGS = ("phone", "display_phone_number", "phone_number")
@@ -79,7 +78,7 @@ router = APIRouter(tags=["compat: Devino-style /whatsapp"], route_class=dialect_
 
 
 class DevinoMessageIn(BaseModel):
-    """One message of the seed's request (documentation of the body; parsing is by hand)."""
+    """One message of the original service's request (documentation of the body; parsing is by hand)."""
 
     model_config = ConfigDict(populate_by_name=True)
 

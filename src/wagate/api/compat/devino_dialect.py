@@ -1,7 +1,7 @@
 """The Devino-style dialect: request items → ``OutboundDraft``s, and errors → ``REJECTED`` results.
 
 Pure functions and tables, no I/O: ``devino.py`` is the door that uses them. Keys, refs and
-descriptions are the seed's, word for word; the few wagate adds (marked below) follow the
+descriptions are the original service's, word for word; the few wagate adds (marked below) follow the
 same pattern. A rejected item is ``{"code": "REJECTED", "reasons": [{"key", "ref"}, …],
 "description"}``; all reasons found in one item are reported together.
 """
@@ -31,7 +31,7 @@ TOO_MANY = "too.many.messages"
 MAX_MESSAGES = 1000
 MAX_CONTENT_NAME = 255
 MIN_LANGUAGE, MAX_LANGUAGE = 2, 12
-DEFAULT_LANGUAGE = "en"  # the seed: "Код языка, по умолчанию EN"
+DEFAULT_LANGUAGE = "en"  # the original service's description: "Код языка, по умолчанию EN"
 
 #: (key, field) → description. ``field`` is the part of ``ref`` after ``messages[i].``;
 #: ``""`` is the item itself (``messages[i]``), ``"messages"`` the array, ``None`` no ref.
@@ -57,7 +57,7 @@ DESCRIPTIONS: dict[tuple[str, str | None], str] = {
     (NOT_NULL, ""): "Поле текста и контента не указано.",
     (NOT_AVAILABLE, "from"): "Некорректный адрес отправителя.",
     (TOO_MANY, "messages"): "Превышен максимальный размер массива messages.",
-    # wagate's additions, for fields the seed's table does not cover:
+    # wagate's additions, for fields the original service's table does not cover:
     (INVALID, ""): "Неправильно указано сообщение.",
     (INVALID, "messages"): "Тело запроса должно быть JSON-объектом с массивом messages.",
     (INVALID, "text"): "Неправильно указан текст сообщения.",
@@ -74,7 +74,7 @@ DESCRIPTIONS: dict[tuple[str, str | None], str] = {
 }
 
 #: ``PolicyError.code`` → (key, field, description). The dialect says "Отправка запрещена"
-#: (``forbidden``) for refusals, with the seed's callback code for the same reason (from the one
+#: (``forbidden``) for refusals, with the original service's callback code for the same reason (from the one
 #: table, ``wagate.domain.error_codes``) in the description; malformed template parameters get the validation key of
 #: ``templateParams`` instead, as the request was wrong rather than refused.
 POLICY: dict[str, tuple[str, str | None, str]] = {
@@ -153,7 +153,7 @@ class Reason:
     field: str | None  # None: no ref; "" the item; "messages" the array; else messages[i].field
 
     def ref(self, index: int | None) -> str | None:
-        """The seed's ``ref``; an item's field has none when the whole request failed (``index=None``)."""
+        """The hosted services' ``ref``; an item's field has none when the whole request failed (``index=None``)."""
         if self.field is None or self.field == "messages":
             return self.field
         if index is None:
@@ -237,7 +237,7 @@ def template_params(value: Any) -> list[str] | None:
     """``{"1": "a", "2": "b"}`` → ``["a", "b"]``; ``None`` if malformed.
 
     Keys must be the positions 1…n; values strings (numbers are written as text) without
-    newlines, tabs or four spaces in a row (the seed's rule for template values).
+    newlines, tabs or four spaces in a row (the original service's rule for template values).
     """
     if not isinstance(value, dict):
         return None

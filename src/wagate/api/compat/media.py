@@ -1,12 +1,12 @@
 """MIME types of files the compatibility doors send, and the media class each one is sent as.
 
-The classes and limits are the Devino-style table of the seed (audio, document, image,
+The classes and limits are the Devino-style table of the original service's description (audio, document, image,
 video, voice). What is checked here, at acceptance, is only the type: it must be an existing
 MIME type, and it decides the message type. Sizes cannot be known without fetching the file,
 so they are left to send time, where the provider enforces them (see docs/compatibility.md).
 
 The MIME table is Python's built-in one (``mimetypes.MimeTypes()`` without system files, so
-every machine answers the same) plus the types the seed's table names.
+every machine answers the same) plus the types the original service's table names.
 """
 
 from __future__ import annotations
@@ -40,14 +40,14 @@ KNOWN_TYPES: frozenset[str] = frozenset(
     {*_BUILTIN.types_map[True].values(), *_BUILTIN.types_map[False].values(), *_EXTRA_BY_EXTENSION.values()}
     | {"audio/mp4", "audio/amr", "audio/ogg", "video/3gpp", "audio/mpeg"}
 )
-#: The seed's own table spells the voice type ``auidio/ogg``; a CRM that copied it is understood.
+#: The hosted services' own table spells the voice type ``auidio/ogg``; a CRM that copied it is understood.
 ALIASES = {"auidio/ogg": "audio/ogg", "image/jpg": "image/jpeg"}
 
 _TOP_LEVEL = ("application", "audio", "font", "image", "message", "model", "multipart", "text", "video")
 _TOKEN = r"[A-Za-z0-9][A-Za-z0-9!#$&\-^_.+]{0,126}"
 _MIME = re.compile(rf"^({_TOKEN})/({_TOKEN})$")
 
-#: The seed's media classes: the types WhatsApp shows natively; any other valid type is a document.
+#: The hosted services' media classes: the types WhatsApp shows natively; any other valid type is a document.
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 VIDEO_TYPES = frozenset({"video/mp4", "video/3gpp"})
 AUDIO_TYPES = frozenset({"audio/aac", "audio/mp4", "audio/amr", "audio/mpeg", "audio/ogg"})

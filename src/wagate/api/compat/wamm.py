@@ -1,6 +1,6 @@
-"""The WAMM-style door: ``GET /api2/{method}/{token}/?…`` (CONTRACT §5, seed "Отправка сообщений").
+"""The WAMM-style door: ``GET /api2/{method}/{token}/?…`` (docs/compatibility.md, "Отправка сообщений").
 
-Eight methods with the seed's parameters, success JSON and error strings. The token in the
+Eight methods with the original service's parameters, success JSON and error strings. The token in the
 path is an API token of the tenant, looked up by hash like a Bearer token; it never reaches a
 log line (the formatter redacts ``/api2/<method>/<token>``) or a metrics label (labels are
 route templates). Every answer is HTTP 200 with ``{"err": 0, …}`` or ``{"err": "…"}`` — a CRM
@@ -34,6 +34,7 @@ from wagate.domain.contacts import validate_contact
 from wagate.domain.messages import OutboundDraft, is_http_url
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import tenant_timezone
+from wagate.domain.records import ChannelRow, Tenant
 from wagate.errors import AuthError, DatabaseUnavailable, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import media as media_service
@@ -42,8 +43,6 @@ from wagate.services import messages as message_service
 from wagate.services.phones import PhoneCheckFailed, whatsapp_presence
 from wagate.store.repos import contacts as contact_repo
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
-from wagate.store.repos.tenants import Tenant
 
 ERROR_HEADER = "X-Wagate-Error"
 _MSG_ID = re.compile(r"^[0-9]{1,18}$")
@@ -66,7 +65,7 @@ def _translate(request: Request, path: str, exc: Exception) -> Response:
         err, code, status = d.FAIL_EXECUTION, exc.code, 503
     body: dict[str, Any] = {"err": err}
     if path.startswith("/api2/check_phone/"):
-        body["result"] = "error"  # the seed's error shape for this method
+        body["result"] = "error"  # the original service's error shape for this method
     response = json_response(body, status)
     if isinstance(exc, DatabaseUnavailable):
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
@@ -128,10 +127,10 @@ async def _session(request: Request, token: str) -> Session:
         channel = await message_service.resolve_channel(rt, tenant, None)
     except ValidationError as exc:
         raise d.WammError(d.ACC_NOT_AUTHORIZED, exc.code) from exc
-    readiness, instance = await channel_readiness(rt, channel)
+    readiness, _instance = await channel_readiness(rt, channel)
     if not readiness and not readiness.unreachable:
         raise d.WammError(d.ACC_NOT_AUTHORIZED, readiness.reason)
-    pull = instance is not None and not instance.push
+    pull = not rt.registry.capabilities(channel.kind).push
     return Session(rt, tenant, channel, checks_by_sending=pull, reachable=not readiness.unreachable)
 
 

@@ -1,7 +1,7 @@
 """The WAMM-style dialect: its error strings, emoji codes, states and message records.
 
 Pure functions and tables, no I/O: ``wamm.py`` is the door that uses them. Every string here
-is the seed's, word for word; where wagate knows more than the dialect can say, the answer
+is the original service's, word for word; where wagate knows more than the dialect can say, the answer
 stays in the dialect and the native error code travels in the ``X-Wagate-Error`` header.
 """
 
@@ -17,7 +17,7 @@ from wagate.domain import error_codes
 from wagate.domain.statuses import Status
 from wagate.errors import AuthError, ChannelError, PolicyError, ValidationError, WagateError
 
-# The error strings of the seed, each exactly as a CRM compares it.
+# The error strings of the original service's description, each exactly as a CRM compares it.
 TOKEN_FAIL = "token fail"
 ACC_NOT_AUTHORIZED = "acc not authorized"
 PHONE_FAIL = "phone fail"
@@ -42,8 +42,8 @@ FILE_FAIL = "file fail"
 MAX_TEXT = 1500
 MAX_COL = 100
 
-#: The seed's emoji table. ``:sm02:`` and ``:sm17:`` are both 💐 there, and kept so.
-#: ``:sm22:`` has no emoji in the seed: it is left in the text as typed.
+#: The hosted services' emoji table. ``:sm02:`` and ``:sm17:`` are both 💐 there, and kept so.
+#: ``:sm22:`` has no emoji in the original service's description: it is left in the text as typed.
 EMOJI: dict[str, str] = {
     ":sm01:": "\U0001f917",  # 🤗
     ":sm02:": "\U0001f490",  # 💐
@@ -217,7 +217,7 @@ def resolve_timezone(name: str | None) -> tzinfo:
 
 
 def wamm_date(value: datetime | None, zone: tzinfo) -> str:
-    """``YYYY-MM-DD HH:MM:SS`` in ``zone``, as the seed writes ``date_ins``/``date_upd``."""
+    """``YYYY-MM-DD HH:MM:SS`` in ``zone``, as the original service's description writes ``date_ins``/``date_upd``."""
     if value is None:
         return ""
     if value.tzinfo is None:
@@ -254,7 +254,7 @@ def _text_of(payload: dict[str, Any]) -> str:
 
 
 def message_record(row: Any, chat_name: str | None, zone: tzinfo) -> dict[str, str]:
-    """One message as ``msg_get_last``/``msg_get`` list it: every value a string, as in the seed."""
+    """One message as ``msg_get_last``/``msg_get`` list it: every value a string, as in the original service's description."""
     payload: dict[str, Any] = row.payload or {}
     media = payload.get("media")
     is_file = isinstance(media, dict)

@@ -9,17 +9,19 @@ from fastapi import APIRouter
 from wagate.api.deps import AdminDep, JsonObject, PrincipalDep, RuntimeDep
 from wagate.api.v1.schemas import iso
 from wagate.domain.channels import public_settings
+from wagate.domain.records import ChannelRow
+from wagate.runtime import Runtime
 from wagate.services import channels as service
-from wagate.store.repos.channels import ChannelRow
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"])
 
 
-def channel_json(row: ChannelRow) -> dict[str, Any]:
+def channel_json(rt: Runtime, row: ChannelRow) -> dict[str, Any]:
+    secret_fields = rt.registry.get(row.kind).secret_fields if rt.registry.knows(row.kind) else ()
     return {
         "name": row.name,
         "kind": row.kind,
-        "settings": public_settings(row.settings),
+        "settings": public_settings(row.settings, secret_fields),
         "pacing": row.pacing,
         "policy": row.policy,
         "is_default": row.is_default,
@@ -32,19 +34,19 @@ def channel_json(row: ChannelRow) -> dict[str, Any]:
 @router.get("", summary="The tenant's channels")
 async def list_channels(principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     rows = await rt.channels_of(principal.tenant.id, fresh=True)
-    return {"data": [channel_json(r) for r in sorted(rows.values(), key=lambda r: r.id)]}
+    return {"data": [channel_json(rt, r) for r in sorted(rows.values(), key=lambda r: r.id)]}
 
 
 @router.post("", status_code=201, summary="Create a channel (admin)")
 async def create_channel(principal: AdminDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
-    return channel_json(await service.create_channel(rt, principal.tenant, body))
+    return channel_json(rt, await service.create_channel(rt, principal.tenant, body))
 
 
 @router.get("/{name}", summary="One channel")
 async def get_channel(name: str, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
-    return channel_json(await service.get_channel(rt, principal.tenant, name))
+    return channel_json(rt, await service.get_channel(rt, principal.tenant, name))
 
 
 @router.patch("/{name}", summary="Change settings, pacing, policy, default or status (admin)")
 async def patch_channel(name: str, principal: AdminDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
-    return channel_json(await service.update_channel(rt, principal.tenant, name, body))
+    return channel_json(rt, await service.update_channel(rt, principal.tenant, name, body))

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 
 from wagate.api import browser_safety
 from wagate.api.deps import PrincipalDep, RuntimeDep, current_principal
+from wagate.domain.mediatypes import mime_for_name
 from wagate.errors import ForbiddenError, NotFoundError, ValidationError
 from wagate.services import media as service
 from wagate.services import media_links
@@ -67,4 +68,4 @@ async def download(
     path = service.path_of(rt.settings, tenant_id, name)
     if path is None:
         raise NotFoundError("no such media file", field="name")
-    return browser_safety.file_response(path, service.mime_for_name(name))
+    return browser_safety.file_response(path, mime_for_name(name))

@@ -28,13 +28,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 
+from wagate.channels.backend import ChannelBackend, Media
 from wagate.channels.base import (
     READY,
     ChannelConfig,
@@ -50,12 +51,9 @@ from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, classify, 
 from wagate.channels.cloud.settings import CloudSettings
 from wagate.channels.cloud.versions import notice
 from wagate.channels.cloud.webhook import MediaRef
+from wagate.domain.mediatypes import base_mime, mime_for_name
 from wagate.errors import ChannelError, DeliveryUnknown, SendError
 from wagate.outbound import OutboundPolicy, OutboundRefused, fetch, guarded_transport
-from wagate.services import media as media_service
-
-if TYPE_CHECKING:
-    from wagate.runtime import Runtime
 
 log = logging.getLogger("wagate.channels.cloud")
 
@@ -69,7 +67,6 @@ MEDIA_LIMITS = {
     "sticker": 500 * 1024,
 }
 INBOUND_MEDIA_LIMIT = 100 * 1024 * 1024
-PRESENCE_TTL = timedelta(days=7)
 UPLOAD_CACHE_SECONDS = 24 * 3600
 UPLOAD_CACHE_SIZE = 1000
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
@@ -131,17 +128,16 @@ NOT_AUTHORIZED_CODES = frozenset({"auth_failed", "permission_denied", "channel_n
 
 
 class CloudChannel:
-    kind: ClassVar[str] = "cloud"
-    push: ClassVar[bool] = True
-    #: The Cloud API has no idempotency key: a resend after an unknown outcome may duplicate.
-    resend_safe: ClassVar[bool] = False
-
     def __init__(
-        self, config: ChannelConfig, rt: Runtime | None, *, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        config: ChannelConfig,
+        backend: ChannelBackend | None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.config = config
-        self.rt = rt
-        self.settings = CloudSettings.from_stored(config.settings, rt.secret_box if rt is not None else None)
+        self.backend = backend
+        self.settings = CloudSettings.from_stored(config.settings, backend.decrypt if backend is not None else None)
         self._transport = transport
         self._client: GraphClient | None = None
         self._fetcher: httpx.AsyncClient | None = None
@@ -169,9 +165,9 @@ class CloudChannel:
     # lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        lease = self.rt.settings.lease_seconds if self.rt is not None else None
+        lease = self.backend.lease_seconds if self.backend is not None else None
         warn_if_lease_shorter(self.config.name, self.settings.timeout_seconds, lease)
-        today = (self.rt.clock.now() if self.rt is not None else datetime.now(UTC)).date()
+        today = (self.backend.clock.now() if self.backend is not None else datetime.now(UTC)).date()
         version = notice(self.settings.api_version, today)
         if version.warns:
             log.warning(version.message(), extra={"channel": self.config.name, "api_version": version.version})
@@ -182,9 +178,8 @@ class CloudChannel:
             timeout=self.settings.timeout_seconds,
             transport=self._transport,
         )
-        if self.rt is not None:
-            settings = self.rt.settings
-            self._policy = OutboundPolicy(settings.media_allow_private, settings.media_allow_loopback)
+        if self.backend is not None:
+            self._policy = self.backend.outbound_policy
         self._fetcher = httpx.AsyncClient(
             timeout=httpx.Timeout(self.settings.timeout_seconds, connect=10.0),
             follow_redirects=False,  # each hop is judged by the outbound policy (outbound.fetch)
@@ -276,19 +271,19 @@ class CloudChannel:
             return {"id": str(media["id"])}
         url = str(media.get("url") or "")
         limit = MEDIA_LIMITS.get(kind, MEDIA_LIMITS["document"])
-        rt_settings = self.rt.settings if self.rt is not None else None
-        local = media_service.local_name_for_url(rt_settings, url) if rt_settings is not None else None
-        if local is not None and rt_settings is not None:
+        backend = self.backend
+        local = backend.local_media(url) if backend is not None else None
+        if local is not None and backend is not None:
             cached = self._cached_upload(f"{tenant_id}/{local}")
             if cached is not None:
                 return {"id": cached}
-            content = await media_service.read(rt_settings, tenant_id, local)
+            content = await backend.read_media(tenant_id, local)
             if content is None:
                 raise SendError(f"media file {local} not found", code="media_not_found", retryable=False)
             self._check_size(content, limit, kind)
-            mime = media.get("mime_type") or media_service.mime_for_name(local)
+            mime = media.get("mime_type") or mime_for_name(local)
             media_id = await self.client.upload_media(
-                self.settings.phone_number_id, content, media_service.base_mime(mime), media.get("filename") or local
+                self.settings.phone_number_id, content, base_mime(mime), media.get("filename") or local
             )
             self._remember_upload(f"{tenant_id}/{local}", media_id)
             return {"id": media_id}
@@ -298,7 +293,7 @@ class CloudChannel:
         content, mime = await self._fetch(url, limit, kind)
         filename = media.get("filename") or PurePosixPath(urlparse(url).path).name or "file"
         media_id = await self.client.upload_media(
-            self.settings.phone_number_id, content, media_service.base_mime(media.get("mime_type") or mime), filename
+            self.settings.phone_number_id, content, base_mime(media.get("mime_type") or mime), filename
         )
         return {"id": media_id}
 
@@ -466,27 +461,16 @@ class CloudChannel:
                 f"the Graph API is unreachable ({type(exc).__name__})", code="provider_unreachable"
             ) from exc
 
-    async def fetch_media(self, tenant_id: int, ref: MediaRef) -> media_service.StoredMedia:
-        """Download inbound media (``GET /{id}`` → URL → bytes) into ``WAGATE_DATA_DIR``."""
-        if self.rt is None:
-            raise RuntimeError("fetching media needs the runtime")
+    async def fetch_media(self, tenant_id: int, ref: MediaRef) -> Media:
+        """Download inbound media (``GET /{id}`` → URL → bytes) and keep it (``WAGATE_DATA_DIR``)."""
+        if self.backend is None:
+            raise RuntimeError("fetching media needs the gateway's backend")
         with self._busy():
             info = await self.client.media_info(ref.id)
             content = await self.client.download(info.url, INBOUND_MEDIA_LIMIT)
-        return await media_service.store(
-            self.rt.settings, tenant_id, content, ref.mime_type or info.mime_type, ref.filename
-        )
+        return await self.backend.store_media(tenant_id, content, ref.mime_type or info.mime_type, ref.filename)
 
-    async def record_presence(self, tenant_id: int, phone: str, answer: str) -> None:
+    async def record_presence(self, tenant_id: int, phone: str, answer: PhonePresence) -> None:
         """Remember what a send or a webhook proved about a number (``GET /v1/phones`` reads it)."""
-        if self.rt is None:
-            return
-        from wagate.store.repos.contacts import record_phone_check
-
-        rt = self.rt
-        now = rt.clock.now()
-        name = self.config.name[:32]
-        try:
-            await rt.db.write(lambda c: record_phone_check(c, tenant_id, phone, answer, name, now, now + PRESENCE_TTL))
-        except Exception:  # a cache: losing one answer must never fail the send or the webhook
-            log.warning("could not record a phone check", extra={"channel": self.config.name}, exc_info=True)
+        if self.backend is not None:
+            await self.backend.report_phone(self.config, phone, answer)

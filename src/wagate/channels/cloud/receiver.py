@@ -49,16 +49,15 @@ from wagate.channels.cloud.webhook import (
     signature_valid,
 )
 from wagate.domain import storable
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import AuthError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
-from wagate.services import media as media_service
 from wagate.services.inbound import record_identity_change, record_inbound, record_provider_status
 from wagate.services.templates import apply_meta_event
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import cloud as cloud_repo
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
 
 log = logging.getLogger("wagate.channels.cloud.webhook")
 
@@ -78,7 +77,7 @@ async def find_channel(rt: Runtime, webhook_id: str) -> tuple[ChannelRow, CloudC
     Only the id → (tenant, name) mapping is cached here; the row itself comes from
     ``rt.channels_of``, which a PATCH invalidates, so a changed app secret applies at once.
     """
-    index: dict[str, tuple[int, str]] = rt.extras.setdefault("cloud_webhook_ids", {})
+    index = _sweeper(rt).webhook_ids
     row: ChannelRow | None = None
     if webhook_id in index:
         tenant_id, name = index[webhook_id]
@@ -101,17 +100,18 @@ async def find_channel(rt: Runtime, webhook_id: str) -> tuple[ChannelRow, CloudC
     return row, channel
 
 
+def _sweeper(rt: Runtime) -> PendingStatusSweeper:
+    """The cloud kind's per-node service (``KIND.services``): the sweeper, which also keeps the index."""
+    sweeper = rt.kind_service(PendingStatusSweeper)
+    if sweeper is None:
+        raise LookupError("the cloud kind is not registered on this node")
+    return sweeper
+
+
 def _rejections(rt: Runtime) -> Counter:
-    counter: Counter | None = rt.extras.get("cloud_webhook_rejected")
-    if counter is None:
-        counter = Counter(
-            "wagate_cloud_webhook_rejected_total",
-            "Cloud API webhook calls refused",
-            ["channel", "reason"],
-            registry=rt.extras["metrics_registry"],
-        )
-        rt.extras["cloud_webhook_rejected"] = counter
-    return counter
+    return rt.metrics.counter(
+        "wagate_cloud_webhook_rejected_total", "Cloud API webhook calls refused", ["channel", "reason"]
+    )
 
 
 # routes ----------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ async def handle_inbound(rt: Runtime, row: ChannelRow, channel: CloudChannel, ev
             log.warning("inbound media not downloaded", extra={"channel": row.name, "error": str(exc)[:200]})
         else:
             media.update(
-                url=media_service.media_url(rt.settings, stored.name),
+                url=stored.url,
                 size=stored.size,
                 mime_type=media.get("mime_type") or stored.mime_type,
                 sha256=media.get("sha256") or stored.sha256,
@@ -290,9 +290,7 @@ async def handle_status(rt: Runtime, row: ChannelRow, channel: CloudChannel, eve
             pricing=event.pricing,
         )
     )
-    sweeper: PendingStatusSweeper | None = rt.extras.get("cloud_sweeper")
-    if sweeper is not None:
-        sweeper.poke()
+    _sweeper(rt).poke()
 
 
 async def _presence_from_status(
@@ -319,6 +317,8 @@ class PendingStatusSweeper:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        #: The webhook id → (tenant id, channel name) index of ``find_channel``.
+        self.webhook_ids: dict[str, tuple[int, str]] = {}
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._interval = self.FAST

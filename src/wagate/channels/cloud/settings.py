@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -103,16 +104,16 @@ def prepare_settings(settings: dict[str, Any], box: SecretBox) -> dict[str, Any]
     return out
 
 
-def reveal(value: Any, box: SecretBox | None) -> str | None:
+def reveal(value: Any, decrypt: Callable[[str], str] | None) -> str | None:
     """A stored secret in clear: decrypt ``enc:v1:``, read ``env:NAME``, pass anything else."""
     if not isinstance(value, str) or not value:
         return None
     if value.startswith(ENV_PREFIX):
         return os.environ.get(value[len(ENV_PREFIX) :]) or None
     if SecretBox.is_encrypted(value):
-        if box is None:
+        if decrypt is None:
             raise ValueError("an encrypted secret needs the node's SecretBox")
-        return box.decrypt(value)
+        return decrypt(value)
     return value
 
 
@@ -137,14 +138,14 @@ class CloudSettings:
     phone_operator: str | None = None
 
     @classmethod
-    def from_stored(cls, settings: dict[str, Any], box: SecretBox | None) -> CloudSettings:
+    def from_stored(cls, settings: dict[str, Any], decrypt: Callable[[str], str] | None) -> CloudSettings:
         from wagate.channels.cloud.client import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL
 
         return cls(
             phone_number_id=str(settings.get("phone_number_id") or ""),
-            access_token=reveal(settings.get("access_token"), box) or "",
-            app_secret=reveal(settings.get("app_secret"), box),
-            verify_token=reveal(settings.get("verify_token"), box),
+            access_token=reveal(settings.get("access_token"), decrypt) or "",
+            app_secret=reveal(settings.get("app_secret"), decrypt),
+            verify_token=reveal(settings.get("verify_token"), decrypt),
             waba_id=str(settings["waba_id"]) if settings.get("waba_id") else None,
             graph_url=str(settings.get("graph_url") or DEFAULT_GRAPH_URL),
             api_version=str(settings.get("api_version") or DEFAULT_API_VERSION),

@@ -1,6 +1,6 @@
 """HTTP doors of the device channel.
 
-* ``/device/v1`` — the device protocol (CONTRACT §8), ``Authorization: Bearer DEVICE_TOKEN``.
+* ``/device/v1`` — the device protocol (docs/device.md), ``Authorization: Bearer DEVICE_TOKEN``.
 * ``/v1/channels/{name}/devices`` — device tokens for admins (created once, listed, revoked).
 
 Errors are the native ``{"error": {"code", "message", "field"}}``. The device token is read

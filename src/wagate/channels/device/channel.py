@@ -1,8 +1,8 @@
 """The ``device`` channel kind: a phone (or emulator) running WhatsApp pulls its messages.
 
-Nothing is pushed: ``push`` is False, so the dispatcher leaves the channel's queue to the
+Nothing is pushed (the kind's ``Capabilities.push`` is False), so the dispatcher leaves the channel's queue to the
 device protocol (``GET /device/v1/next`` claims through ``dispatch.claim.claim_next``, with
-the same pacing, caps and rules). ``resend_safe`` is True: a device reports results keyed by
+the same pacing, caps and rules). The kind is resend-safe: a device reports results keyed by
 message id and the agent remembers what it already sent, so a lease that ran out (a phone
 that went silent mid-send) is re-offered instead of being marked ``unknown``.
 """
@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
+from wagate.channels.backend import ChannelBackend
 from wagate.channels.base import READY, ChannelConfig, OutgoingMessage, PhonePresence, Readiness, SendResult
 from wagate.errors import ChannelError, SendError
 
@@ -38,10 +39,6 @@ def setting_seconds(settings: dict[str, Any], key: str, default: float) -> float
 
 
 class DeviceChannel:
-    kind: ClassVar[str] = "device"
-    push: ClassVar[bool] = False
-    resend_safe: ClassVar[bool] = True
-
     def __init__(self, config: ChannelConfig, rt: Any = None) -> None:
         self.config = config
         #: The runtime (``wagate.runtime.Runtime``): readiness and checks read the database.
@@ -61,7 +58,7 @@ class DeviceChannel:
         return None
 
     async def send(self, message: OutgoingMessage) -> SendResult:
-        """Never called by the dispatcher (``push`` is False); a caller that tries is told to wait for the device."""
+        """Never called by the dispatcher (the kind pulls); a caller that tries is told to wait for the device."""
         raise SendError(
             "device channels are pulled by their devices (GET /device/v1/next)",
             code="pull_channel",
@@ -108,6 +105,7 @@ class DeviceChannel:
             await asyncio.sleep(CHECK_POLL_SECONDS)
 
 
-def device_factory(config: ChannelConfig, context: Any) -> DeviceChannel:
-    """``context`` is the runtime: the channel reads device presence and check answers from the database."""
-    return DeviceChannel(config, context)
+def device_factory(config: ChannelConfig, backend: ChannelBackend) -> DeviceChannel:
+    """Device presence and phone-check answers are read from the node's database: the gateway's
+    backend carries the runtime (``GatewayBackend.runtime``); a listed exception of the layer test."""
+    return DeviceChannel(config, getattr(backend, "runtime", None))

@@ -1,4 +1,4 @@
-"""The use cases of the device protocol (CONTRACT §8) and of device management.
+"""The use cases of the device protocol (docs/device.md) and of device management.
 
 * ``next_message`` — lease the channel's next due message to a device through
   ``dispatch.claim.claim_next`` (pacing, caps and rules applied server-side).
@@ -24,13 +24,13 @@ from wagate.channels.base import SendResult
 from wagate.channels.device.channel import DEFAULT_LEASE_SECONDS, DEFAULT_POLL_SECONDS, setting_seconds
 from wagate.dispatch.claim import AttemptResult, claim_next, complete, next_slot
 from wagate.domain.messages import MEDIA_TYPES, MessageType
+from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import ConflictError, NotFoundError, SendError, ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import contacts as contact_repo
 from wagate.store.repos import devices as repo
 from wagate.store.repos import messages as message_repo
-from wagate.store.repos.channels import ChannelRow
 from wagate.store.repos.devices import DeviceAuth
 from wagate.store.repos.tenants import Tenant, hash_token, new_token
 
@@ -123,9 +123,30 @@ async def revoke_device(rt: Runtime, tenant: Tenant, channel_name: str, device_i
 # -- authentication and presence ---------------------------------------------------------------------
 
 
+class DeviceState:
+    """What the device kind keeps per node (a kind service, ``KIND.services``): the token cache and
+    the presence monitor's wake-up."""
+
+    def __init__(self, _rt: Runtime) -> None:
+        self.auth_cache: dict[str, tuple[float, DeviceAuth | None]] = {}
+        self.presence_changed = asyncio.Event()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+def _state(rt: Runtime) -> DeviceState:
+    state = rt.kind_service(DeviceState)
+    if state is None:
+        raise LookupError("the device kind is not registered on this node")
+    return state
+
+
 def _auth_cache(rt: Runtime) -> dict[str, tuple[float, DeviceAuth | None]]:
-    cache: dict[str, tuple[float, DeviceAuth | None]] = rt.extras.setdefault("device_auth_cache", {})
-    return cache
+    return _state(rt).auth_cache
 
 
 async def authenticate(rt: Runtime, token: str) -> DeviceAuth | None:
@@ -144,8 +165,7 @@ async def authenticate(rt: Runtime, token: str) -> DeviceAuth | None:
 
 def presence_changed(rt: Runtime) -> asyncio.Event:
     """Set when a device comes online: the presence monitor recomputes its next deadline."""
-    event: asyncio.Event = rt.extras.setdefault("device_presence_changed", asyncio.Event())
-    return event
+    return _state(rt).presence_changed
 
 
 async def seen(rt: Runtime, device: DeviceAuth, fields: dict[str, Any] | None = None) -> Any:
@@ -264,7 +284,7 @@ def wa_me_link(phone: str, text: str) -> str:
 
 
 def offer_json(row: Any) -> dict[str, Any]:
-    """A leased message as the agent needs it (CONTRACT §8 ``GET /device/v1/next``)."""
+    """A leased message as the agent needs it (docs/device.md ``GET /device/v1/next``)."""
     payload = row.payload or {}
     text = message_text(row.type, payload)
     media = payload.get("media")

@@ -14,17 +14,18 @@ Errors, in the dispatcher's terms:
   ``DeliveryUnknown``, so the message becomes ``unknown`` rather than being sent twice.
 
 The receiver gets an ``Idempotency-Key: wagate-<message id>`` header and may dedupe on it;
-wagate still declares the kind not resend-safe (``resend_safe = False``), because it cannot
+wagate still declares the kind not resend-safe (``Capabilities.resend_safe`` is False), because it cannot
 know that the receiver does.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import aiohttp
 import orjson
 
+from wagate.channels.backend import ChannelBackend
 from wagate.channels.base import (
     READY,
     ChannelConfig,
@@ -52,10 +53,6 @@ def _retry_after(response: aiohttp.ClientResponse) -> float | None:
 
 
 class HttpChannel:
-    kind: ClassVar[str] = "http"
-    push: ClassVar[bool] = True
-    resend_safe: ClassVar[bool] = False
-
     def __init__(
         self, config: ChannelConfig, bearer_token: str | None = None, lease_seconds: float | None = None
     ) -> None:
@@ -136,10 +133,10 @@ class HttpChannel:
         return Readiness(False, "provider_unreachable") if self._unreachable else READY
 
 
-def http_factory(config: ChannelConfig, context: Any) -> HttpChannel:
-    """Build from a channel row; ``context`` is the runtime (for decrypting the bearer token)."""
+def http_factory(config: ChannelConfig, backend: ChannelBackend) -> HttpChannel:
+    """Build from a channel row; the backend decrypts a bearer token stored encrypted."""
     token = config.settings.get("bearer_token")
-    if isinstance(token, str) and token.startswith(PREFIX) and context is not None:
-        token = context.secret_box.decrypt(token)
-    lease = context.settings.lease_seconds if context is not None else None
+    if isinstance(token, str) and token.startswith(PREFIX):
+        token = backend.decrypt(token)
+    lease = backend.lease_seconds if backend is not None else None
     return HttpChannel(config, bearer_token=token if isinstance(token, str) else None, lease_seconds=lease)

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from wagate.api.deps import AdminDep, JsonObject, PrincipalDep, RuntimeDep
 from wagate.api.v1.schemas import iso
+from wagate.channels.web.manager import WebSessions
 from wagate.channels.web.session import NotConnected, SessionError
 from wagate.domain.phones import normalize_phone
 from wagate.errors import ConflictError, ValidationError, WagateError
@@ -54,7 +55,7 @@ async def read_session(rt: Runtime, channel: ChannelRow) -> dict[str, Any]:
 
 
 def _supervisor(rt: Runtime, channel: ChannelRow) -> Any:
-    sessions = rt.extras.get("web_sessions")
+    sessions = rt.components.find(WebSessions)
     supervisor = sessions.get(channel.id) if sessions is not None else None
     if supervisor is None:
         raise ConflictError(

@@ -12,22 +12,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import PurePosixPath
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 
+from wagate.channels.backend import ChannelBackend
 from wagate.channels.base import READY, ChannelConfig, OutgoingMessage, PhonePresence, Readiness, SendResult
 from wagate.channels.web import codec
 from wagate.channels.web.session import NotConnected, SessionError
+from wagate.domain.mediatypes import mime_for_name
 from wagate.errors import DeliveryUnknown, SendError, ValidationError
-from wagate.services import media as media_service
-from wagate.store.repos import messages as message_repo
 
 log = logging.getLogger("wagate.web")
 
 #: Largest media WhatsApp takes (documents: 2 GB; the gateway keeps to its own upload limit).
-MAX_MEDIA_BYTES = media_service.MAX_UPLOAD_BYTES
+MAX_MEDIA_BYTES = 100 * 1024 * 1024  # the gateway's own upload limit (services.media.MAX_UPLOAD_BYTES)
 FETCH_TIMEOUT = 30.0
 DEFAULT_MIME = {
     "image": "image/jpeg",
@@ -51,17 +51,20 @@ def prepare_web_settings(settings: dict[str, Any], _context: Any = None) -> dict
 
 
 class WebChannel:
-    kind: ClassVar[str] = "web"
-    push: ClassVar[bool] = True
-    resend_safe: ClassVar[bool] = False
-
-    def __init__(self, config: ChannelConfig, rt: Any) -> None:
+    def __init__(self, config: ChannelConfig, rt: ChannelBackend | None) -> None:
         self.config = config
         self.rt = rt
 
     @property
     def _sessions(self) -> Any:
-        return self.rt.extras.get("web_sessions") if self.rt is not None else None
+        from wagate.channels.web.manager import WebSessions
+
+        return self.rt.service(WebSessions) if self.rt is not None else None
+
+    def _backend(self) -> ChannelBackend:
+        if self.rt is None:
+            raise SendError("the web channel runs only inside a gateway", code="misconfigured", retryable=False)
+        return self.rt
 
     def _supervisor(self) -> Any:
         sessions = self._sessions
@@ -78,7 +81,10 @@ class WebChannel:
         no while pairing was never completed, after a logout, during a ban or a failure."""
         from wagate.store.repos import web as web_repo
 
-        row = await self.rt.db.read(lambda c: web_repo.get_session(c, self.config.id))
+        sessions = self._sessions
+        if sessions is None:
+            return Readiness(False, "session_disconnected")
+        row = await sessions.rt.db.read(lambda c: web_repo.get_session(c, self.config.id))
         if row is not None and row.phone and row.state in ("connected", "connecting", "disconnected"):
             return READY
         return Readiness(False, "session_disconnected")
@@ -127,7 +133,7 @@ class WebChannel:
         reply_to = message.payload.get("reply_to")
         if reply_to is None:
             return None
-        row = await self.rt.db.read(lambda c: message_repo.get_message(c, message.tenant_id, int(reply_to)))
+        row = await self._backend().message(message.tenant_id, int(reply_to))
         if row is None or not row.provider_id:
             raise SendError(f"reply_to {reply_to}: no such message on WhatsApp", code="reply_unknown", retryable=False)
         text = row.payload.get("text") if isinstance(row.payload, dict) else None
@@ -158,7 +164,7 @@ class WebChannel:
         if kind == "reaction":
             reaction = payload.get("reaction") or {}
             target = reaction.get("message_id")
-            row = await self.rt.db.read(lambda c: message_repo.get_message(c, message.tenant_id, int(target or 0)))
+            row = await self._backend().message(message.tenant_id, int(target or 0))
             if row is None or not row.provider_id:
                 raise SendError("the reacted message is unknown to WhatsApp", code="reply_unknown", retryable=False)
             participant = None if row.direction == "out" else f"{row.phone}@s.whatsapp.net"
@@ -169,15 +175,15 @@ class WebChannel:
 
     async def _media_bytes(self, tenant_id: int, media: dict[str, Any]) -> tuple[bytes, str | None]:
         url = str(media.get("url") or "")
-        settings = self.rt.settings if self.rt is not None else None
-        local = media_service.local_name_for_url(settings, url) if settings is not None and url else None
-        if media.get("id") and settings is not None:
+        backend = self.rt
+        local = backend.local_media(url) if backend is not None and url else None
+        if media.get("id") and backend is not None:
             local = str(media["id"])
-        if local is not None and settings is not None:
-            content = await media_service.read(settings, tenant_id, local)
+        if local is not None and backend is not None:
+            content = await backend.read_media(tenant_id, local)
             if content is None:
                 raise SendError(f"media file {local} not found", code="media_not_found", retryable=False)
-            return content, media_service.mime_for_name(local)
+            return content, mime_for_name(local)
         if not url.startswith(("http://", "https://")):
             raise SendError("media needs a url or a stored media id", code="media_missing", retryable=False)
         try:

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 
 from wagate.api.deps import RuntimeDep
 from wagate.channels.web.api import read_session, web_channel
+from wagate.channels.web.manager import WebSessions
 from wagate.channels.web.session import NotConnected, SessionError
 from wagate.dashboard.auth import AdminUserDep, UserDep
 from wagate.dashboard.render import DashboardRoute, context, render
@@ -37,7 +38,7 @@ def qr_svg(payload: str) -> str:
 async def _panel_data(rt: Runtime, user: Any, name: str) -> dict[str, Any]:
     channel = await web_channel(rt, user.tenant, name)
     session = await read_session(rt, channel)
-    sessions = rt.extras.get("web_sessions")
+    sessions = rt.components.find(WebSessions)
     here = sessions is not None and sessions.get(channel.id) is not None
     return {
         "channel": channel,
@@ -70,7 +71,7 @@ def _back(name: str, **query: str) -> Response:
 
 
 def _supervisor(rt: Runtime, channel_id: int) -> Any:
-    sessions = rt.extras.get("web_sessions")
+    sessions = rt.components.find(WebSessions)
     return sessions.get(channel_id) if sessions is not None else None
 
 

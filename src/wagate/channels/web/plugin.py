@@ -28,7 +28,7 @@ def web_plugin(
         app.include_router(router)
         app.include_router(dashboard.router)
         sessions = WebSessions(rt, chosen, check_store=factory is None, **options)  # type: ignore[arg-type]
-        rt.extras["web_sessions"] = sessions
+        rt.components.add(sessions)
         await sessions.start()
         return sessions.stop
 

@@ -25,7 +25,6 @@ from wagate.runtime import Runtime
 from wagate.services import identities
 from wagate.services import media as media_service
 from wagate.services.inbound import record_inbound, record_provider_status
-from wagate.services.messages import outbound_hooks
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos import tenants as tenant_repo
 from wagate.store.repos import web as web_repo
@@ -153,7 +152,7 @@ async def record_phone_message(
     now = rt.clock.now()
     at = incoming.timestamp or now
     operator = str(channel.settings.get("phone_operator") or DEFAULT_PHONE_OPERATOR)[:64]
-    hooks = list(outbound_hooks(rt))
+    hooks = list(rt.hooks.outbound)
 
     def job(conn: Connection) -> int | None:
         if message_repo.find_by_provider_id(conn, incoming.provider_id, channel.id) is not None:

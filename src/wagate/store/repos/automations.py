@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from wagate.store import dialect
 from wagate.store.automation_tables import automation_settings, automation_states, callback_requests
 from wagate.store.dashboard_tables import conversations
 from wagate.store.tables import channels
@@ -17,7 +17,7 @@ CALLBACK_STATUSES = ("open", "taken", "done")
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+    return dialect.insert(conn, table)
 
 
 def get_settings(conn: Connection, tenant_id: int) -> tuple[dict[str, Any], datetime] | None:

@@ -20,6 +20,7 @@ from wagate.domain.campaigns import Sample, StatsRow
 from wagate.domain.consent import REVOKED
 from wagate.domain.statuses import Status
 from wagate.errors import ConflictError
+from wagate.store import dialect
 from wagate.store.campaign_tables import campaign_recipients, campaigns
 from wagate.store.database import json_dumps
 from wagate.store.policy_tables import consents
@@ -43,8 +44,8 @@ def get_campaign(conn: Connection, tenant_id: int | None, campaign_id: int, *, l
     query = _WITH_CHANNEL.where(campaigns.c.id == campaign_id)
     if tenant_id is not None:
         query = query.where(campaigns.c.tenant_id == tenant_id)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=campaigns)
+    if lock:
+        query = dialect.for_update(query, conn, of=campaigns)
     return conn.execute(query).first()
 
 
@@ -97,7 +98,7 @@ def insert_recipients(conn: Connection, rows: list[dict[str, Any]]) -> None:
     work), with ``params`` encoded as the JSON column type encodes it."""
     if not rows:
         return
-    if conn.dialect.name != "sqlite":
+    if dialect.is_postgres(conn):
         conn.execute(recipients.insert(), rows)
         return
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]

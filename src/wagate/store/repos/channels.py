@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from wagate.domain.records import ChannelRow as ChannelRow  # re-exported: the core records live in domain/
 from wagate.store.repos.events import append_channel_status
 from wagate.store.tables import channels
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelRow:
-    id: int
-    tenant_id: int
-    name: str
-    kind: str
-    settings: dict[str, Any]
-    pacing: dict[str, Any]
-    policy: dict[str, Any]
-    is_default: bool
-    status: str
-    created_at: datetime
-    updated_at: datetime
 
 
 def _row(row: Any) -> ChannelRow:

@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wagate.domain.pacing import (
@@ -44,6 +43,7 @@ from wagate.domain.pacing import (
 )
 from wagate.domain.statuses import Status, Verdict, decide
 from wagate.domain.waits import MessageFacts, Wait, why_waiting
+from wagate.store import dialect
 from wagate.store.dispatch_tables import channel_pacing, channel_sends
 from wagate.store.repos.events import append_channel_status
 from wagate.store.repos.messages import StatusChange, apply_status, status_event_payload
@@ -88,12 +88,8 @@ def aware(value: Any) -> datetime | None:
 def lock_pacing_row(conn: Connection, channel_id: int, now: datetime) -> Any:
     """The channel's pacing row, created on first use and locked for this transaction."""
     values = {"channel_id": channel_id, "updated_at": now}
-    if conn.dialect.name == "postgresql":
-        conn.execute(postgresql.insert(channel_pacing).values(values).on_conflict_do_nothing())
-        query = sa.select(channel_pacing).where(channel_pacing.c.channel_id == channel_id).with_for_update()
-    else:
-        conn.execute(sqlite.insert(channel_pacing).values(values).on_conflict_do_nothing())
-        query = sa.select(channel_pacing).where(channel_pacing.c.channel_id == channel_id)
+    conn.execute(dialect.insert(conn, channel_pacing).values(values).on_conflict_do_nothing())
+    query = dialect.for_update(sa.select(channel_pacing).where(channel_pacing.c.channel_id == channel_id), conn)
     return conn.execute(query).one()
 
 
@@ -284,8 +280,7 @@ def _candidates(conn: Connection, channel_id: int, now: datetime, limit: int) ->
         .order_by(messages.c.due_at, messages.c.id)
         .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    query = dialect.for_update(query, conn, skip_locked=True)
     return list(conn.execute(query))
 
 
@@ -422,7 +417,7 @@ def claim_for_channel(
         outcome.paused = pacing_row.paused_reason or f"channel is {channel.status}"
         outcome.hold = outcome.paused
         return outcome
-    rules = PacingRules.from_json(channel.kind, channel.pacing or {})
+    rules = PacingRules.from_json(channel.pacing or {})
     state = state_of(pacing_row)
     updates: dict[str, Any] = {}
     guard_since = pacing_row.guard_since
@@ -545,7 +540,7 @@ def pacing_view(conn: Connection, channel_id: int, now: datetime) -> PacingView 
     channel = conn.execute(sa.select(channels).where(channels.c.id == channel_id)).first()
     if channel is None:
         return None
-    rules = PacingRules.from_json(channel.kind, channel.pacing or {})
+    rules = PacingRules.from_json(channel.pacing or {})
     row = read_pacing_row(conn, channel_id)
     state = state_of(row)
     facts = day_facts(conn, channel_id, rules, state, now, every=True)
@@ -619,8 +614,7 @@ def finish_claimed(conn: Connection, channel_name: str, finishes: list[Finish], 
     ids = [f.message_id for f in finishes]
     # Rows are locked in id order, as recovery takes them, so the two never deadlock.
     current = sa.select(messages.c.id, messages.c.status).where(messages.c.id.in_(ids)).order_by(messages.c.id)
-    if conn.dialect.name == "postgresql":
-        current = current.with_for_update()
+    current = dialect.for_update(current, conn)
     sending = {r.id for r in conn.execute(current) if r.status == Status.SENDING.value}
     fast = [f for f in finishes if f.message_id in sending]
     changes: list[StatusChange] = []
@@ -697,7 +691,7 @@ def message_wait(conn: Connection, message: Any, now: datetime) -> Wait | None:
     channel = conn.execute(sa.select(channels).where(channels.c.id == message.channel_id)).first()
     if channel is None:
         return None
-    rules = PacingRules.from_json(channel.kind, channel.pacing or {})
+    rules = PacingRules.from_json(channel.pacing or {})
     row = read_pacing_row(conn, channel.id)
     state = state_of(row)
     recent: dict[str, datetime] = {}

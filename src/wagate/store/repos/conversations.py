@@ -16,17 +16,17 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wagate.domain.conversations import State
+from wagate.store import dialect
 from wagate.store.dashboard_tables import conversation_notes, conversations, users
 from wagate.store.tables import channels, contacts, messages
 
 
 def _insert(conn: Connection) -> Any:
     table = conversations
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+    return dialect.insert(conn, table)
 
 
 def _later(column: Any, at: datetime) -> Any:

@@ -6,9 +6,9 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from wagate.store import dialect
 from wagate.store.deployment_tables import deployment_settings
 
 DEPLOYMENT_ID = "deployment_id"
@@ -19,7 +19,7 @@ def ensure_value(conn: Connection, name: str, value: str, now: datetime) -> str:
 
     ``ON CONFLICT DO NOTHING``: nodes starting together agree on whichever insert committed first.
     """
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(deployment_settings)
+    insert = dialect.insert(conn, deployment_settings)
     conn.execute(insert.values(name=name, value=value, created_at=now).on_conflict_do_nothing(index_elements=["name"]))
     stored = conn.execute(sa.select(deployment_settings.c.value).where(deployment_settings.c.name == name)).scalar_one()
     return str(stored)

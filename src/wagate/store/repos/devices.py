@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wagate.domain.statuses import Status
+from wagate.store import dialect
 from wagate.store.device_tables import device_notifications, devices
 from wagate.store.repos.events import append_event
 from wagate.store.tables import channels, contacts, message_status_history, messages, tenants
@@ -278,9 +278,8 @@ def find_notification(conn: Connection, channel_id: int, key_hash: str) -> Any |
 
 def record_notification(conn: Connection, values: dict[str, Any]) -> None:
     """Remember a forwarded notification; a second record of the same key is a no-op."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     conn.execute(
-        dialect.insert(device_notifications)
+        dialect.insert(conn, device_notifications)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["channel_id", "key_hash"])
     )

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from wagate.store import dialect
 from wagate.store.tables import idempotency_keys
 
 TTL = timedelta(hours=24)
@@ -22,7 +22,6 @@ PENDING = 0
 
 def reserve(conn: Connection, tenant_id: int, key: str, request_hash: str, now: datetime) -> Any | None:
     """Reserve ``key`` for this request. Returns ``None`` when reserved, else the earlier live record."""
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     values = {
         "tenant_id": tenant_id,
         "key": key,
@@ -31,7 +30,7 @@ def reserve(conn: Connection, tenant_id: int, key: str, request_hash: str, now: 
         "response": {},
         "created_at": now,
     }
-    inserted = conn.execute(dialect_insert(idempotency_keys).values(**values).on_conflict_do_nothing())
+    inserted = conn.execute(dialect.insert(conn, idempotency_keys).values(**values).on_conflict_do_nothing())
     if inserted.rowcount == 1:
         return None
     where = (idempotency_keys.c.tenant_id == tenant_id, idempotency_keys.c.key == key)

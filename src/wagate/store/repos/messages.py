@@ -16,12 +16,12 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wagate.domain.identities import identities_of_key, phone_of
 from wagate.domain.messages import INBOUND_ORIGIN, Direction, OutboundMessage
 from wagate.domain.statuses import Status, Verdict, decide
+from wagate.store import dialect
 from wagate.store.repos.events import append_event
 from wagate.store.tables import channels, events, message_status_history, messages
 
@@ -114,7 +114,7 @@ def insert_outbound(
     if not rows:
         return []
     why = reasons or ["accepted"] * len(rows)
-    if conn.dialect.name == "sqlite":
+    if not dialect.is_postgres(conn):
         return _insert_outbound_sqlite(conn, rows, channel_names, now, why)
     result = conn.execute(messages.insert().returning(messages.c.id, sort_by_parameter_order=True), rows)
     ids = [int(r[0]) for r in result]
@@ -460,7 +460,7 @@ def insert_inbound(
         if existing is not None:
             return existing, False
     at = received_at or now
-    insert = postgresql.insert(messages) if conn.dialect.name == "postgresql" else sqlite.insert(messages)
+    insert = dialect.insert(conn, messages)
     result = conn.execute(
         insert.values(
             tenant_id=tenant_id,

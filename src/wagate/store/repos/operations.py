@@ -17,7 +17,7 @@ from wagate.domain.statuses import Status
 from wagate.store.schema import metadata  # every table module of the node, the device channel's too
 from wagate.store.tables import channels, message_status_history, messages
 
-#: CONTRACT §8: a device silent for 2 minutes shows as offline.
+#: docs/device.md: a device silent for 2 minutes shows as offline.
 DEVICE_SILENCE = timedelta(minutes=2)
 
 

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wagate.domain.limits import TIER_WINDOW, UNCAPPED_ORIGINS, content_key
 from wagate.domain.messages import Direction
 from wagate.domain.policy import TierState
 from wagate.domain.statuses import Status
+from wagate.store import dialect
 from wagate.store.policy_tables import policy_daily_counts, policy_refusals, tier_counts, tier_reach
 from wagate.store.repos import tenants as tenant_repo
 from wagate.store.tables import messages
@@ -50,7 +50,7 @@ def _aware(value: Any) -> datetime | None:
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+    return dialect.insert(conn, table)
 
 
 # Statements on the accept path are built once with bind parameters: building and keying a
@@ -157,7 +157,7 @@ def lock_phones(conn: Connection, tenant_id: int, phones: Iterable[str]) -> None
     reads that follow (READ COMMITTED: each statement sees what committed before it) then see
     the other transaction's messages.
     """
-    if conn.dialect.name != "postgresql":
+    if not dialect.is_postgres(conn):
         return
     ordered = sorted(set(phones))
     if ordered:
@@ -214,7 +214,7 @@ def daily_used(
     The counter exists only while a cap is set; its first use of the day counts the
     messages already accepted today, so setting a cap mid-day starts from the truth.
     """
-    query = _DAILY_COUNT_LOCKED if lock and conn.dialect.name == "postgresql" else _DAILY_COUNT
+    query = _DAILY_COUNT_LOCKED if lock and dialect.is_postgres(conn) else _DAILY_COUNT
     key = {"b_tenant_id": tenant_id, "b_day": day}
     value = conn.execute(query, key).scalar()
     if value is not None:
@@ -255,7 +255,7 @@ def forget_daily(conn: Connection, tenant_id: int) -> None:
 
 
 def _tier_count(conn: Connection, key: dict[str, Any], lock: bool) -> int | None:
-    query = _TIER_COUNT_LOCKED if lock and conn.dialect.name == "postgresql" else _TIER_COUNT
+    query = _TIER_COUNT_LOCKED if lock and dialect.is_postgres(conn) else _TIER_COUNT
     value = conn.execute(query, key).scalar()
     return None if value is None else int(value)
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wagate.domain.statuses import Status
+from wagate.store import dialect
 from wagate.store.repos.messages import apply_status, record_applied
 from wagate.store.tables import messages
 
@@ -73,8 +74,7 @@ def claim_due(
         .order_by(messages.c.due_at, messages.c.id)
         .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+    candidates = dialect.for_update(candidates, conn, skip_locked=True)
     ids = [r.id for r in conn.execute(candidates)]
     if not ids:
         return []

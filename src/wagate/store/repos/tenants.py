@@ -5,34 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from wagate.domain.records import Principal as Principal  # re-exported: the core records live in domain/
+from wagate.domain.records import Tenant as Tenant  # re-exported
 from wagate.store.tables import api_tokens, tenants
 
 ROLES = ("admin", "operator", "api")
-
-
-@dataclass(frozen=True, slots=True)
-class Tenant:
-    id: int
-    name: str
-    default_region: str
-    settings: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: a token's tenant and role."""
-
-    tenant: Tenant
-    role: str
-    token_id: int
-    token_name: str
 
 
 def hash_token(token: str) -> str:

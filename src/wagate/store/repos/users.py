@@ -6,34 +6,16 @@ random tokens, as for API tokens), so reading the table signs nobody in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from wagate.domain.records import User as User  # re-exported: the core records live in domain/
 from wagate.store.dashboard_tables import dashboard_sessions, users
 from wagate.store.repos.tenants import Tenant, hash_token
 from wagate.store.tables import tenants
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    id: int
-    tenant: Tenant
-    login: str
-    role: str
-    name: str | None
-    locale: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.login
 
 
 def _user(row: Any) -> User:

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from wagate.store import dialect
 from wagate.store.tables import events
 from wagate.store.webhooks_tables import webhook_attempts, webhook_cursor, webhook_deliveries, webhook_subscriptions
 
@@ -29,7 +29,7 @@ s = webhook_subscriptions
 
 
 def _is_pg(conn: Connection) -> bool:
-    return conn.dialect.name == "postgresql"
+    return dialect.is_postgres(conn)
 
 
 def _ids_still(conn: Connection, ids: Sequence[int], status: str) -> Any:
@@ -136,7 +136,7 @@ def disable_subscription(conn: Connection, subscription_id: int, reason: str, no
 
 
 def ensure_cursor(conn: Connection, now: datetime) -> None:
-    insert = (postgresql.insert if _is_pg(conn) else sqlite.insert)(webhook_cursor)
+    insert = dialect.insert(conn, webhook_cursor)
     conn.execute(
         insert.values(name=FANOUT, last_event_id=0, updated_at=now).on_conflict_do_nothing(index_elements=["name"])
     )
@@ -150,8 +150,7 @@ def read_cursor(conn: Connection) -> int:
 def lock_cursor(conn: Connection) -> int:
     """The cursor, locked for this transaction on PostgreSQL: one fan-out at a time across nodes."""
     query = sa.select(webhook_cursor.c.last_event_id).where(webhook_cursor.c.name == FANOUT)
-    if _is_pg(conn):
-        query = query.with_for_update()
+    query = dialect.for_update(query, conn)
     value = conn.execute(query).scalar()
     return int(value or 0)
 
@@ -218,8 +217,8 @@ def _rows_of_keys(conn: Connection, names: Sequence[str], lock: bool = False) ->
         query = sa.select(d.c.id, d.c.subscription_id, d.c.ordering_key, d.c.status).where(
             d.c.ordering_key.in_(names[start : start + 500]), d.c.status.in_(OPEN)
         )
-        if lock and _is_pg(conn):
-            query = query.with_for_update(read=True)
+        if lock:
+            query = dialect.for_update(query, conn, read=True)
         rows.extend(conn.execute(query))
     return rows
 

@@ -1,15 +1,15 @@
-"""The Devino dialect (seed ``000_784334d401ff918f.txt``, "Webhooks").
+"""The Devino dialect (docs/webhooks.md and docs/compatibility.md).
 
 * Status callbacks: a JSON **array** of ``{"messageId", "ts", "status", "errorCode", "options"}``
   — ``messageId`` the wagate message id (a long), ``ts`` milliseconds since the epoch of the
   status change, ``options`` the ``callbackData`` given when sending (``null`` if none). The
-  seed's ``ip``/``browser``/``os``/``userAgent`` describe a person clicking a link; WhatsApp has
+  original's ``ip``/``browser``/``os``/``userAgent`` describe a person clicking a link; WhatsApp has
   no such thing, so they are not sent.
 * Incoming messages: one object ``{"incomingMessageId", "to", "from", "ts", ...optional}`` with
   ``text``, ``contentUrl``, ``contentType``, ``contentName``, ``profileName``,
   ``whatsAppGeoLocation``, ``whatsAppContacts`` present only when the message has them.
 
-Statuses (the seed shows ``DELIVERED``; the rest follow Devino's upper-case status vocabulary):
+Statuses (the original service's description shows ``DELIVERED``; the rest follow Devino's upper-case status vocabulary):
 
 ========== ============ ==========
 wagate     Devino       errorCode
@@ -54,7 +54,7 @@ CLOUD_CODES: dict[int, int] = error_codes.CLOUD_STATUS_CODES
 
 
 def error_code(status: str, code: str | None, message: str | None = None) -> int:
-    """The seed's numeric error code for a wagate status and error (0 when nothing failed)."""
+    """The original service's numeric error code for a wagate status and error (0 when nothing failed)."""
     if status in ("sent", "delivered", "read"):
         return 0
     if status == "expired":
@@ -118,7 +118,7 @@ def _pick(items: Any, mapping: dict[str, str]) -> list[dict[str, str]]:
 
 
 def _contact(card: Any) -> dict[str, Any]:
-    """A Cloud API contact card (``name``, ``org``, ``phones`` …) in the seed's WhatsAppContact shape."""
+    """A Cloud API contact card (``name``, ``org``, ``phones`` …) in the original service's WhatsAppContact shape."""
     if not isinstance(card, dict):
         return {}
     out: dict[str, Any] = {}
