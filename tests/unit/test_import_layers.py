@@ -77,6 +77,11 @@ KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
         ("wagate.channels.device", "wagate.services"),
         ("wagate.channels.device", "wagate.dispatch"),
         ("wagate.channels.device.api", "wagate.api"),
+        # Coexistence (the Business app's echoes, history, contacts) is recorded by the inbound service
+        # like the receiver's messages; it moves behind ChannelBackend with the receiver.
+        ("wagate.channels.cloud.coexistence", "wagate.runtime"),
+        ("wagate.channels.cloud.coexistence", "wagate.services"),
+        ("wagate.channels.cloud.coexistence", "wagate.store"),
         # The cloud kind's account sync, readiness and template sync (node services) read the store.
         ("wagate.channels.cloud.account", "wagate.runtime"),
         ("wagate.channels.cloud.account", "wagate.store"),
