@@ -18,6 +18,8 @@ from wagate.api import health
 from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import GatewayApp
+from wagate.api.inputs import InputRulesMiddleware
+from wagate.api.openapi import install_openapi, operation_id
 from wagate.api.v1 import (
     channels,
     consents,
@@ -117,6 +119,9 @@ def create_app(
         version=__version__,
         summary="Self-hosted WhatsApp gateway for CRMs",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
         # FastAPI's built-in OpenTelemetry is off: wagate exports its own Prometheus metrics and logs.
         telemetry={
             "tracing": False,
@@ -127,6 +132,7 @@ def create_app(
         },
     )
     install_error_handlers(app)
+    install_openapi(app)
     for router in (
         health.router,
         messages.router,
@@ -144,5 +150,6 @@ def create_app(
     app.include_router(devino.router)
     for router in (templates.router, consents.router, policy_api.router, links.router, optin.router):
         app.include_router(router)
+    app.add_middleware(InputRulesMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from wagate.domain import webhooks as domain
+from wagate.domain.inputs import is_row_id
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.store.repos import webhooks as repo
@@ -277,7 +278,7 @@ def parse_cursor(value: str | None) -> int:
     if value is None or value == "":
         return 0
     text = value.removeprefix("evt_")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not is_row_id(int(text)):
         raise ValidationError("cursor is not one this API returned", field="cursor")
     return int(text)
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
-from wagate.api.deps import PrincipalDep, RuntimeDep, parse_json_object
+from wagate.api.deps import MAX_ID, PrincipalDep, RowId, RuntimeDep, parse_json_object
 from wagate.domain import campaigns as domain
 from wagate.errors import ValidationError
 from wagate.services import campaigns as service
@@ -129,7 +129,7 @@ async def list_campaigns(
     rt: RuntimeDep,
     state: Annotated[str | None, Query(pattern=STATES)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     rows = await service.list_campaigns(rt, principal.tenant, state=state, before_id=cursor, limit=limit)
     return {
@@ -139,19 +139,19 @@ async def list_campaigns(
 
 
 @router.get("/{campaign_id}", summary="One campaign: settings, dry-run report, live stats")
-async def get_campaign(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def get_campaign(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row = await service.get_campaign(rt, principal.tenant, campaign_id)
     return service.campaign_json(row, await service.stats(rt, row))
 
 
 @router.get("/{campaign_id}/recipients", summary="The campaign's recipients in file order (?state=, cursor = line)")
 async def list_recipients(
-    campaign_id: int,
+    campaign_id: RowId,
     principal: PrincipalDep,
     rt: RuntimeDep,
     state: Annotated[str | None, Query(pattern=RECIPIENT_STATES)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     rows = await service.list_recipients(rt, principal.tenant, campaign_id, state=state, after_line=cursor, limit=limit)
     return {
@@ -160,32 +160,32 @@ async def list_recipients(
     }
 
 
-async def _act(action: str, campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def _act(action: str, campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row = await service.ACTIONS[action](rt, principal.tenant, campaign_id)
     return service.campaign_json(row, await service.stats(rt, row))
 
 
 @router.post("/{campaign_id}/start", summary="Start sending a draft campaign")
-async def start(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def start(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("start", campaign_id, principal, rt)
 
 
 @router.post("/{campaign_id}/pause", summary="Pause: queued messages are pulled back until resumed")
-async def pause(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def pause(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("pause", campaign_id, principal, rt)
 
 
 @router.post("/{campaign_id}/resume", summary="Resume a paused campaign where it stopped")
-async def resume(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def resume(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("resume", campaign_id, principal, rt)
 
 
 @router.post("/{campaign_id}/cancel", summary="Cancel: nothing more is sent; queued messages are cancelled")
-async def cancel(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def cancel(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("cancel", campaign_id, principal, rt)
 
 
 @router.delete("/{campaign_id}", status_code=204, summary="Delete a draft, completed or cancelled campaign")
-async def delete_campaign(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> Response:
+async def delete_campaign(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> Response:
     await service.delete(rt, principal.tenant, campaign_id)
     return Response(status_code=204)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from wagate.api.deps import JsonObject, PrincipalDep, RuntimeDep
+from wagate.api.deps import MAX_ID, JsonObject, PrincipalDep, RuntimeDep
 from wagate.api.errors import error_body
 from wagate.errors import WagateError
 from wagate.services import consents as service
@@ -44,7 +44,7 @@ async def list_consents(
     phone: str | None = None,
     scope: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     rows, next_cursor = await service.list_consents(
         rt, principal.tenant, status=status, phone=phone, scope=scope, after_id=cursor, limit=limit

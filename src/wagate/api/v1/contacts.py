@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from wagate.api.deps import JsonObject, PrincipalDep, RuntimeDep
+from wagate.api.deps import MAX_ID, JsonObject, PrincipalDep, RuntimeDep
 from wagate.api.v1.schemas import iso
 from wagate.domain.contacts import validate_contact
 from wagate.domain.phones import normalize_phone
@@ -68,7 +68,7 @@ async def list_contacts(
     tag: str | None = None,
     q: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     tenant = principal.tenant
     rows = await rt.db.read(lambda c: repo.list_contacts(c, tenant.id, tag=tag, query=q, after_id=cursor, limit=limit))

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from wagate.api.deps import PrincipalDep, RuntimeDep
+from wagate.api.deps import PrincipalDep, RowId, RuntimeDep
 from wagate.errors import ValidationError
 from wagate.services import messages as message_service
 from wagate.store.repos import channels as channel_repo
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1/messages", tags=["messages"])
 
 
 @router.post("/{message_id}/read", summary="Mark an inbound message read on the customer's phone")
-async def mark_read(message_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def mark_read(message_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row, _history = await message_service.get_message(rt, principal.tenant, message_id)
     if row.direction != "in":
         raise ValidationError("only inbound messages can be marked read", field="id", code="not_inbound")

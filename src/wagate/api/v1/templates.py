@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from wagate.api.deps import AdminDep, JsonObject, OperatorDep, PrincipalDep, RuntimeDep
+from wagate.api.deps import MAX_ID, AdminDep, JsonObject, OperatorDep, PrincipalDep, RuntimeDep
 from wagate.services import templates as service
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
@@ -29,7 +29,7 @@ async def list_templates(
     category: Annotated[str | None, Query(pattern="^(marketing|utility|authentication)$")] = None,
     channel: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     rows = await service.list_templates(
         rt,

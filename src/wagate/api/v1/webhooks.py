@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from wagate.api.deps import AdminDep, RuntimeDep, json_object
+from wagate.api.deps import MAX_ID, AdminDep, RowId, RuntimeDep, json_object
 from wagate.api.v1.schemas import iso
 from wagate.webhooks import service
 
@@ -94,19 +94,21 @@ async def rotate_callbacks_secret(request: Request, principal: AdminDep, rt: Run
 
 
 @router.get("/{subscription_id}", summary="One subscription with delivery counts")
-async def get_webhook(subscription_id: int, principal: AdminDep, rt: RuntimeDep) -> dict[str, Any]:
+async def get_webhook(subscription_id: RowId, principal: AdminDep, rt: RuntimeDep) -> dict[str, Any]:
     row, counts = await service.get(rt, principal.tenant, subscription_id)
     return subscription_json(row, counts)
 
 
 @router.patch("/{subscription_id}", summary="Change url, events, format, description or status (re-enable)")
-async def patch_webhook(subscription_id: int, request: Request, principal: AdminDep, rt: RuntimeDep) -> dict[str, Any]:
+async def patch_webhook(
+    subscription_id: RowId, request: Request, principal: AdminDep, rt: RuntimeDep
+) -> dict[str, Any]:
     row = await service.update(rt, principal.tenant, subscription_id, await json_object(request))
     return subscription_json(row)
 
 
 @router.delete("/{subscription_id}", status_code=204, summary="Unsubscribe (its deliveries go with it)")
-async def delete_webhook(subscription_id: int, principal: AdminDep, rt: RuntimeDep) -> Response:
+async def delete_webhook(subscription_id: RowId, principal: AdminDep, rt: RuntimeDep) -> Response:
     await service.delete(rt, principal.tenant, subscription_id)
     return Response(status_code=204)
 
@@ -114,19 +116,21 @@ async def delete_webhook(subscription_id: int, principal: AdminDep, rt: RuntimeD
 @router.post(
     "/{subscription_id}/rotate-secret", summary="New signing secret (shown once); the old one signs too for a while"
 )
-async def rotate_secret(subscription_id: int, request: Request, principal: AdminDep, rt: RuntimeDep) -> dict[str, Any]:
+async def rotate_secret(
+    subscription_id: RowId, request: Request, principal: AdminDep, rt: RuntimeDep
+) -> dict[str, Any]:
     created = await service.rotate(rt, principal.tenant, subscription_id, await _optional_body(request))
     return subscription_json(created.row, secret=created.secret)
 
 
 @router.get("/{subscription_id}/deliveries", summary="Deliveries, newest first, each with its attempts")
 async def list_deliveries(
-    subscription_id: int,
+    subscription_id: RowId,
     principal: AdminDep,
     rt: RuntimeDep,
     status: Annotated[str | None, Query(pattern="^(blocked|pending|sending|delivered|dead|replayed)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     rows = await service.deliveries(rt, principal.tenant, subscription_id, status=status, before=cursor, limit=limit)
     next_cursor = rows[-1][0].id if len(rows) == limit else None
@@ -134,6 +138,6 @@ async def list_deliveries(
 
 
 @router.post("/{subscription_id}/replay", status_code=202, summary="Re-send dead letters, or chosen events")
-async def replay(subscription_id: int, request: Request, principal: AdminDep, rt: RuntimeDep) -> dict[str, Any]:
+async def replay(subscription_id: RowId, request: Request, principal: AdminDep, rt: RuntimeDep) -> dict[str, Any]:
     count = await service.replay(rt, principal.tenant, subscription_id, await _optional_body(request))
     return {"replayed": count}

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from wagate.api.deps import AdminDep, JsonObject, PrincipalDep, RuntimeDep, bearer_token, json_object
+from wagate.api.deps import AdminDep, JsonObject, PrincipalDep, RowId, RuntimeDep, bearer_token, json_object
 from wagate.api.v1.schemas import iso
 from wagate.channels.device import inbound, service
 from wagate.errors import AuthError
@@ -73,7 +73,7 @@ async def next_message(device: DeviceDep, rt: RuntimeDep) -> Response:
 
 
 @protocol.post("/messages/{message_id}/result", summary="Report sent / failed / not_on_whatsapp (idempotent)")
-async def message_result(message_id: int, device: DeviceDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
+async def message_result(message_id: RowId, device: DeviceDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
     await service.seen(rt, device)
     return await service.record_result(rt, device, message_id, body)
 
@@ -113,6 +113,6 @@ async def list_devices(name: str, principal: PrincipalDep, rt: RuntimeDep) -> di
 
 
 @management.delete("/{device_id}", status_code=204, summary="Revoke a device token (admin)")
-async def revoke_device(name: str, device_id: int, principal: AdminDep, rt: RuntimeDep) -> Response:
+async def revoke_device(name: str, device_id: RowId, principal: AdminDep, rt: RuntimeDep) -> Response:
     await service.revoke_device(rt, principal.tenant, name, device_id)
     return Response(status_code=204)
