@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: Seconds between webhook attempts: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 12 h, 12 h
@@ -25,7 +25,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WAGATE_", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///./data/wagate.db"
+    database_url: str = Field(
+        default="",
+        description="Default: SQLite at DATA_DIR/wagate.db, so the database always lives beside its media.",
+    )
     host: str = "127.0.0.1"
     port: int = 8080
     data_dir: Path = Path("./data")
@@ -113,6 +116,25 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"is not a valid Redis URL: {exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _default_database_inside_data_dir(self) -> Settings:
+        """One data location: unless a database URL is given, the SQLite file is inside ``data_dir``.
+
+        Every command (``serve``, ``migrate``, ``token create``, ``user create``) resolves it the same
+        way, so a CLI run with the server's environment acts on the server's database.
+        """
+        if not self.database_url.strip():
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir.as_posix()}/wagate.db"
+        return self
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None on PostgreSQL (and for in-memory databases)."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
+        return Path(path.split("?", 1)[0]) if path and path != ":memory:" else None
 
     @property
     def base_url(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from wagate.api.v1.automations import automations_plugin
 from wagate.app import Plugin, create_app
 from wagate.channels.cloud import cloud_factory, prepare_cloud_settings
 from wagate.channels.cloud.plugin import cloud_plugin
@@ -35,7 +36,14 @@ def node_registry(*, include_memory: bool = False) -> ChannelRegistry:
 
 
 def node_plugins(settings: Settings) -> list[Plugin]:
-    plugins: list[Plugin] = [cloud_plugin, device_plugin, webhooks_plugin, dashboard_plugin, campaigns_plugin()]
+    plugins: list[Plugin] = [
+        cloud_plugin,
+        device_plugin,
+        webhooks_plugin,
+        dashboard_plugin,
+        automations_plugin,  # after the dashboard: the bot answers within its conversations
+        campaigns_plugin(),
+    ]
     if settings.sandbox:
         from wagate.sandbox.plugin import sandbox_plugin
 

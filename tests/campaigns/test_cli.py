@@ -59,11 +59,16 @@ async def test_run_sends_with_a_progress_bar_and_ends_with_the_stats(live: Live,
         live, str(path), "--template", "order_update", "--language", "en", "--channel", "sandbox"
     )
     assert code == 0, output
+    assert "Checked before sending" in output and "Dry run" not in output
     assert "msg/s" in output and "ETA" in output
     assert "completed" in output
     campaign = (await live.client.get("/v1/campaigns")).json()["data"][0]
     assert campaign["state"] == "completed"
     assert campaign["stats"]["sent"] == 2
+    # the summary waited for the receipts: it shows both delivered, not "delivered 0 (0.0 %)"
+    assert "still await a delivery receipt" not in output
+    delivered_row = next(line for line in output.splitlines() if "delivered" in line)
+    assert "2" in delivered_row and "100.0%" in delivered_row
     sent = (await live.client.get("/v1/messages", params={"direction": "out"})).json()["data"]
     assert sorted(m["to"] for m in sent) == ["79005550001", "79005550002"]
 

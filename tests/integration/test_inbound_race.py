@@ -42,3 +42,14 @@ async def test_concurrent_copies_of_one_inbound_message_store_one(gateway: tuple
         return count(messages), count(message_status_history), count(events)
 
     assert await rt.db.read(counts) == (1, 1, 1)
+
+
+async def test_an_inbound_message_says_a_customer_wrote_it(gateway: tuple[Runtime, httpx.AsyncClient]) -> None:
+    rt, client = gateway
+    channel = (await rt.channels_of(1, fresh=True))["main"]
+    result = await record_inbound(
+        rt, channel, phone="79001234567", type="text", payload={"text": "hi"}, provider_id="wamid.ORIGIN"
+    )
+    message = (await client.get(f"/v1/messages/{result.message_id}")).json()
+    assert message["direction"] == "in"
+    assert message["origin"] == "customer"

@@ -58,9 +58,11 @@ def _lines(bucket: dict[str, Any]) -> str:
     return lines
 
 
-def report_table(campaign: dict[str, Any]) -> Table:
+def report_table(campaign: dict[str, Any], *, dry_run: bool = True) -> Table:
+    """The server's check of the file; headed "Dry run" only when nothing will be sent."""
     report = campaign["report"]
-    table = Table(title=f"Dry run — campaign {campaign['id']} ({campaign['name']})", title_justify="left")
+    heading = "Dry run" if dry_run else "Checked before sending"
+    table = Table(title=f"{heading} — campaign {campaign['id']} ({campaign['name']})", title_justify="left")
     table.add_column("", style="bold")
     table.add_column("count", justify="right")
     table.add_column("lines")
@@ -143,6 +145,9 @@ def run(
     url: Annotated[str | None, typer.Option(envvar="WAGATE_URL", help="Server URL")] = None,
     token: Annotated[str | None, typer.Option(envvar="WAGATE_TOKEN", help="API token")] = None,
     poll: Annotated[float, typer.Option(help="Seconds between progress updates")] = 1.0,
+    settle: Annotated[
+        float, typer.Option(help="After the last send, wait up to this many seconds for delivery receipts")
+    ] = 30.0,
 ) -> None:
     """Upload a CSV as a campaign, show the dry run and, unless --dry-run, send it with a progress bar."""
     console = Console()
@@ -167,7 +172,7 @@ def run(
             if response.status_code != 201:
                 raise _fail(console, response)
             campaign = response.json()
-            console.print(report_table(campaign))
+            console.print(report_table(campaign, dry_run=dry_run))
             console.print(source_line(campaign), markup=False, highlight=False)
             if dry_run:
                 client.delete(f"/v1/campaigns/{campaign['id']}")
@@ -177,15 +182,56 @@ def run(
             if response.status_code != 200:
                 raise _fail(console, response)
             campaign = _follow(console, client, response.json(), poll)
+            if campaign["state"] == "completed":
+                campaign = _settle(client, campaign, settle, poll)
     except httpx.HTTPError as exc:
         console.print(f"[red]cannot reach {base}: {exc}[/red]")
         raise typer.Exit(1) from exc
     console.print(stats_table(campaign))
+    unsettled = awaiting_receipts(campaign["stats"])
+    if campaign["state"] == "completed" and unsettled:
+        console.print(
+            f"[yellow]{unsettled} sent message(s) still await a delivery receipt[/yellow]; the counts keep "
+            f"growing on the server: GET /v1/campaigns/{campaign['id']}"
+        )
     if campaign["state"] == "paused":
         console.print(
             f"[yellow]paused: {campaign['paused_reason']}[/yellow] — resume with POST /v1/campaigns/{campaign['id']}/resume"
         )
         raise typer.Exit(PAUSED_EXIT)
+
+
+def awaiting_receipts(stats: dict[str, Any]) -> int:
+    """Sent messages whose delivery receipt has not come yet (``sent`` counts everything sent or beyond)."""
+    return max(int(stats["sent"]) - int(stats["delivered"]), 0)
+
+
+def waiting_line(campaign: dict[str, Any]) -> str:
+    """Why a running campaign sends nothing now, from the server's ``waiting`` field."""
+    waiting = campaign.get("waiting")
+    if not waiting:
+        return ""
+    reasons = {
+        "window": "outside the sending window",
+        "start_at": "waiting for the start time",
+        "daily_cap_exceeded": "the daily cap is reached",
+        "tier_limit_exceeded": "the messaging tier's limit is reached",
+    }
+    reason = reasons.get(waiting.get("reason"), str(waiting.get("reason")))
+    until = waiting.get("until")
+    return f"{reason}; sends again at {until}" if until else reason
+
+
+def _settle(client: httpx.Client, campaign: dict[str, Any], seconds: float, poll: float) -> dict[str, Any]:
+    """Give delivery receipts up to ``seconds`` to land, so the summary is not printed too early."""
+    deadline = time.monotonic() + seconds
+    while awaiting_receipts(campaign["stats"]) and time.monotonic() < deadline:
+        time.sleep(min(poll, max(deadline - time.monotonic(), 0)))
+        response = client.get(f"/v1/campaigns/{campaign['id']}")
+        if response.status_code != 200:
+            break
+        campaign = response.json()
+    return campaign
 
 
 def _follow(console: Console, client: httpx.Client, campaign: dict[str, Any], poll: float) -> dict[str, Any]:
@@ -203,8 +249,13 @@ def _follow(console: Console, client: httpx.Client, campaign: dict[str, Any], po
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task(f"campaign {campaign['id']}", total=total)
+            said = ""
             while True:
                 progress.update(task, completed=handled(campaign["stats"]))
+                waiting = waiting_line(campaign)
+                if waiting != said:  # a line above the bar each time the reason changes
+                    progress.console.print(f"waiting: {waiting}" if waiting else "sending", highlight=False)
+                    said = waiting
                 if campaign["state"] in FINAL:
                     return campaign
                 time.sleep(poll)

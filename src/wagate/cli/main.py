@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
+from pydantic import ValidationError
 
 from wagate.cli import agent as agent_cli
 from wagate.cli import bench as bench_cli
+from wagate.cli.database_target import announce_database
+from wagate.cli.settings_flags import with_settings_flags
 from wagate.cli.sim import sim
 from wagate.config import Settings
 
@@ -42,32 +44,21 @@ def _settings(**overrides: Any) -> Settings:
 
 
 @app.command()
-def serve(
-    database_url: Annotated[str | None, typer.Option(help="WAGATE_DATABASE_URL")] = None,
-    host: Annotated[str | None, typer.Option(help="WAGATE_HOST")] = None,
-    port: Annotated[int | None, typer.Option(help="WAGATE_PORT")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="WAGATE_DATA_DIR")] = None,
-    admin_token: Annotated[str | None, typer.Option(help="WAGATE_ADMIN_TOKEN")] = None,
-    sandbox: Annotated[bool | None, typer.Option(help="WAGATE_SANDBOX")] = None,
-    redis_url: Annotated[str | None, typer.Option(help="WAGATE_REDIS_URL")] = None,
-    public_url: Annotated[str | None, typer.Option(help="WAGATE_PUBLIC_URL")] = None,
-) -> None:
+@with_settings_flags
+def serve(**overrides: Any) -> None:
     """Run the server: API, dispatcher, webhook sender, dashboard, sandbox."""
     import uvicorn
 
     from wagate.node import build_node
     from wagate.observability.logging import configure_logging
 
-    settings = _settings(
-        database_url=database_url,
-        host=host,
-        port=port,
-        data_dir=data_dir,
-        admin_token=admin_token,
-        sandbox=sandbox,
-        redis_url=redis_url,
-        public_url=public_url,
-    )
+    try:
+        settings = _settings(**overrides)
+    except ValidationError as exc:
+        for error in exc.errors():
+            flag = "--" + str(error["loc"][0]).replace("_", "-") if error["loc"] else "settings"
+            typer.echo(f"{flag}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
     configure_logging(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     application = build_node(settings, announce=_announcer(settings))
@@ -128,6 +119,7 @@ def token_create(
         typer.echo("role must be admin, operator or api", err=True)
         raise typer.Exit(2)
     settings = _settings(database_url=database_url)
+    announce_database(settings)
     typer.echo(create_token_sync(settings, name=name, role=role, tenant_name=tenant))
 
 

@@ -25,7 +25,7 @@ TIER_WINDOW = timedelta(hours=24)
 MAX_DUPLICATE_WINDOW = 7 * 24 * 3600
 #: Origins whose messages are not "API messages": operators typing in the dashboard and
 #: wagate's own automatic answers (the opt-out confirmation). They never count toward the cap.
-UNCAPPED_ORIGINS = frozenset({"dashboard", "optout"})
+UNCAPPED_ORIGINS = frozenset({"dashboard", "optout", "automation"})
 
 
 def validate_messaging_limit(value: object, field: str = "policy.messaging_limit") -> int | None:

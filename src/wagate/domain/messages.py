@@ -38,6 +38,11 @@ MEDIA_TYPES: frozenset[MessageType] = frozenset(
 )
 
 
+#: ``origin`` of every inbound message: a customer wrote it (outbound origins name the door or
+#: actor that sent it: "api", "dashboard", "campaign", "wamm", "devino", "optout", …).
+INBOUND_ORIGIN = "customer"
+
+
 class Direction(StrEnum):
     OUT = "out"
     IN = "in"

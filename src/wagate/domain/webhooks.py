@@ -19,6 +19,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "channel.status",
     "consent.changed",
     "campaign.paused",
+    "callback.requested",
 )
 FORMATS: tuple[str, ...] = ("native", "devino")
 #: The Devino dialect only knows status callbacks and incoming messages.

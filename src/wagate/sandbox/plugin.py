@@ -11,14 +11,16 @@ Meta app takes.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Connection
 
+from wagate.api.deps import current_principal
 from wagate.channels.cloud.client import DEFAULT_API_VERSION
 from wagate.channels.cloud.settings import CloudSettings, prepare_settings
 from wagate.domain.channels import merge_pacing, merge_policy
@@ -93,6 +95,16 @@ async def ensure_sandbox_channel(rt: Runtime, tenant_id: int, config: SimulatorC
     return row
 
 
+def listens_on_loopback_only(host: str) -> bool:
+    """True when no other machine can reach the server (``127.0.0.1``, ``::1``, ``localhost``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def sandbox_plugin(options: SimulatorOptions | None = None) -> Plugin:
     """The plug-in for ``create_app``; ``options`` default to ``WAGATE_SANDBOX_*`` variables."""
 
@@ -120,7 +132,9 @@ def sandbox_plugin(options: SimulatorOptions | None = None) -> Plugin:
             # would over HTTP (the server is not listening yet while the lifespan starts).
             await sync_templates(rt, row, [template.as_graph() for template in simulator.templates])
         app.include_router(graph_router(simulator), prefix=GRAPH_PREFIX)
-        app.include_router(control_router(simulator, identity_changes=False))
+        # Every outbound body and a way to forge inbound messages: open only to this machine.
+        guard = [] if listens_on_loopback_only(rt.settings.host) else [Depends(current_principal)]
+        app.include_router(control_router(simulator, identity_changes=False, dependencies=guard))
         return simulator.close
 
     return plugin

@@ -8,7 +8,7 @@ customer (``/sandbox/inject``), watch what the simulated number received, and tu
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -150,10 +150,11 @@ def _config_json(sim: Simulator) -> dict[str, Any]:
     return data
 
 
-def control_router(sim: Simulator, *, identity_changes: bool) -> APIRouter:
+def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequence[Any] = ()) -> APIRouter:
     """``/sandbox/…``: act as the customer, inspect, tune. ``identity_changes`` lets PATCH change the
-    webhook URL and app secret (``wagate sim`` only: in-process the gateway owns them)."""
-    router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+    webhook URL and app secret (``wagate sim`` only: in-process the gateway owns them).
+    ``dependencies`` guard every control (the gateway asks for a token when it listens beyond loopback)."""
+    router = APIRouter(prefix="/sandbox", tags=["sandbox"], dependencies=list(dependencies))
 
     @router.post("/inject", summary='A customer writes in: {"from", "text"} (or media, location, contacts …)')
     async def inject(request: Request) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from wagate.domain.messages import OutboundDraft, OutboundMessage, validate_outbound
 from wagate.domain.policy import Decision
 from wagate.domain.statuses import Status
+from wagate.domain.waits import Wait
 from wagate.errors import ConflictError, NotFoundError, PolicyError, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import policy
@@ -21,6 +22,7 @@ from wagate.services.policy import Pending
 from wagate.store.repos import idempotency
 from wagate.store.repos import messages as message_repo
 from wagate.store.repos.channels import ChannelRow
+from wagate.store.repos.claims import message_wait
 from wagate.store.repos.tenants import Tenant
 
 MAX_BATCH = 1000
@@ -159,6 +161,25 @@ async def accept_messages(
     return stored.answer
 
 
+def accept_in_transaction(
+    conn: Connection, rt: Runtime, tenant: Tenant, items: list[tuple[OutboundDraft, ChannelRow]], now: datetime
+) -> list[Outcome]:
+    """Judge and store messages inside a transaction the caller already holds (a bot's replies to
+    the inbound message that called for them). The same policy as ``accept_messages``; the caller
+    wakes the dispatcher after its commit."""
+    slots: list[Pending | WagateError] = []
+    for draft, channel in items:
+        try:
+            message = validate_outbound(draft, tenant.default_region)
+        except WagateError as exc:
+            slots.append(exc)
+            continue
+        slots.append(Pending(message, channel, message_repo.outbound_row(tenant.id, channel.id, message, now)))
+    (stored,) = _store(conn, [_Request(rt, tenant, slots, lambda outcomes: (200, None), now)])
+    policy.observe(rt, stored.judged)
+    return stored.outcomes
+
+
 def _store_merged(conn: Connection, requests: list[_Request]) -> list[Any]:
     return list(_store(conn, requests))
 
@@ -221,6 +242,14 @@ async def get_message(rt: Runtime, tenant: Tenant, message_id: int) -> tuple[Any
         return row, message_repo.get_history(conn, message_id)
 
     return await rt.db.read(job)
+
+
+async def why_waiting(rt: Runtime, row: Any) -> Wait | None:
+    """For a queued outbound message: the pacing rule holding it and until when (None: it may go now)."""
+    if row.direction != "out" or row.status != Status.QUEUED.value or row.channel_id is None:
+        return None
+    now = rt.clock.now()
+    return await rt.db.read(lambda conn: message_wait(conn, row, now))
 
 
 async def cancel_message(rt: Runtime, tenant: Tenant, message_id: int) -> tuple[Any, list[Any]]:

@@ -6,6 +6,7 @@ Feature packages add their table modules to the import list below.
 
 from __future__ import annotations
 
+import wagate.store.automation_tables  # (automation settings, bot states, callback requests)
 import wagate.store.campaign_tables  # (campaigns and their recipients)
 import wagate.store.dashboard_tables  # (users, sessions, conversations, notes)
 import wagate.store.policy_tables  # noqa: F401  (templates, consents, refusals, counters)

@@ -237,7 +237,13 @@ def _drafts_and_renderer(
 @router.get("/{message_id}", summary="A message with its status history", response_model=MessageOut)
 async def get_message(message_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row, history = await service.get_message(rt, principal.tenant, message_id)
-    return message_json(row, history)
+    body = message_json(row, history)
+    if row.direction == "out":
+        wait = await service.why_waiting(rt, row)
+        body["waiting"] = (
+            {"reason": wait.reason, "message": wait.message, "until": iso(wait.until)} if wait is not None else None
+        )
+    return body
 
 
 @router.get("", summary="Message history, newest first, with cursor paging", response_model=Page[MessageOut])

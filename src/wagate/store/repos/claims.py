@@ -43,6 +43,7 @@ from wagate.domain.pacing import (
     read_guard,
 )
 from wagate.domain.statuses import Status, Verdict, decide
+from wagate.domain.waits import MessageFacts, Wait, why_waiting
 from wagate.store.dispatch_tables import channel_pacing, channel_sends
 from wagate.store.repos.events import append_channel_status
 from wagate.store.repos.messages import StatusChange, apply_status, status_event_payload
@@ -676,3 +677,30 @@ def finish_claimed(conn: Connection, channel_name: str, finishes: list[Finish], 
     )
     changes.extend(StatusChange(f.message_id, Status.SENDING, f.new, applied=True) for f in fast)
     return changes
+
+
+def message_wait(conn: Connection, message: Any, now: datetime) -> Wait | None:
+    """Why the queued outbound ``message`` (a messages row) waits, from the recorded pacing facts."""
+    channel = conn.execute(sa.select(channels).where(channels.c.id == message.channel_id)).first()
+    if channel is None:
+        return None
+    rules = PacingRules.from_json(channel.kind, channel.pacing or {})
+    row = read_pacing_row(conn, channel.id)
+    state = state_of(row)
+    recent: dict[str, datetime] = {}
+    if rules.recipient_interval_s > 0:
+        since = now - timedelta(seconds=rules.recipient_interval_s)
+        recent = recent_sends_to(conn, channel.id, [message.phone], since)
+    new_contact = False
+    if rules.new_contacts_daily_cap is not None:
+        new_contact = message.phone not in known_contacts(conn, channel.tenant_id, channel.id, [message.phone])
+    facts = MessageFacts(
+        due_at=aware(message.due_at) or now,
+        attempts=int(message.attempts or 0),
+        last_sent_to_phone=recent.get(message.phone),
+        new_contact=new_contact,
+    )
+    paused = None
+    if channel.status == "paused":
+        paused = (row.paused_reason if row is not None else None) or "paused by an operator"
+    return why_waiting(rules, state, day_facts(conn, channel.id, rules, state, now), facts, now, channel_paused=paused)

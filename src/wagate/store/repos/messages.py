@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wagate.domain.inputs import is_row_id
-from wagate.domain.messages import Direction, OutboundMessage
+from wagate.domain.messages import INBOUND_ORIGIN, Direction, OutboundMessage
 from wagate.domain.statuses import Status, Verdict, decide
 from wagate.store.repos.events import append_event
 from wagate.store.tables import channels, events, message_status_history, messages
@@ -453,6 +453,7 @@ def insert_inbound(
             tenant_id=tenant_id,
             channel_id=channel_id,
             direction=Direction.IN.value,
+            origin=INBOUND_ORIGIN,
             phone=phone,
             type=type,
             payload=payload,
