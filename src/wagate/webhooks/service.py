@@ -177,7 +177,9 @@ async def deliveries(
 def _ids(value: Any, field: str) -> list[int] | None:
     if value is None:
         return None
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and is_row_id(v) for v in value
+    ):
         raise ValidationError(f"{field} must be a list of integer ids", field=field)
     if len(value) > MAX_REPLAY:
         raise ValidationError(f"at most {MAX_REPLAY} ids per replay", field=field, code="too_long")

@@ -65,6 +65,8 @@ def draft_from(item: Any, prefix: str = "") -> OutboundDraft:
     if unknown is not None:
         raise ValidationError(f"unknown field {unknown}", field=unknown, code="unknown_field")
     kwargs: dict[str, Any] = {name: item.get(name) for name in DRAFT_FIELDS}
+    if kwargs["channel"] is not None and not isinstance(kwargs["channel"], str):
+        raise ValidationError("channel must be a channel's name", field="channel")
     for name in ("media", "location", "template"):
         if kwargs[name] is not None and not isinstance(kwargs[name], dict):
             raise ValidationError(f"{name} must be an object", field=name)
@@ -234,7 +236,12 @@ def _drafts_and_renderer(
     return drafts, render
 
 
-@router.get("/{message_id}", summary="A message with its status history", response_model=MessageOut)
+@router.get(
+    "/{message_id}",
+    summary="A message with its status history",
+    response_model=MessageOut,
+    response_model_exclude_unset=True,
+)
 async def get_message(message_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row, history = await service.get_message(rt, principal.tenant, message_id)
     body = message_json(row, history)
@@ -246,7 +253,12 @@ async def get_message(message_id: RowId, principal: PrincipalDep, rt: RuntimeDep
     return body
 
 
-@router.get("", summary="Message history, newest first, with cursor paging", response_model=Page[MessageOut])
+@router.get(
+    "",
+    summary="Message history, newest first, with cursor paging",
+    response_model=Page[MessageOut],
+    response_model_exclude_unset=True,
+)
 async def list_messages(
     principal: PrincipalDep,
     rt: RuntimeDep,
@@ -286,7 +298,12 @@ async def list_messages(
     return {"data": [message_json(r) for r in rows], "next_cursor": next_cursor}
 
 
-@router.post("/{message_id}/cancel", summary="Cancel a message that is still queued", response_model=MessageOut)
+@router.post(
+    "/{message_id}/cancel",
+    summary="Cancel a message that is still queued",
+    response_model=MessageOut,
+    response_model_exclude_unset=True,
+)
 async def cancel_message(message_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row, history = await service.cancel_message(rt, principal.tenant, message_id)
     return message_json(row, history)
