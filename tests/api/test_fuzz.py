@@ -10,44 +10,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
-from tests.e2e.test_serve_subprocess import wait_ready
+from tests.api.conftest import TOKEN
 
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-TOKEN = "fuzz-admin-token"
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 #: Per operation. ~110 operations x 5 cases stays near a minute per database on a busy machine.
 MAX_EXAMPLES = int(os.environ.get("WAGATE_FUZZ_EXAMPLES", "5"))
-
-
-@pytest.fixture
-def served(db_url: str, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "WAGATE_PORT": str(port),
-        "WAGATE_DATA_DIR": str(tmp_path / "data"),
-        "WAGATE_DATABASE_URL": db_url,
-        "WAGATE_ADMIN_TOKEN": TOKEN,
-        "WAGATE_SANDBOX": "1",
-    }
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([str(BIN / "wagate"), "serve"], cwd=tmp_path, env=env, stdout=log, stderr=log, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, proc, timeout=60)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
 
 
 def test_the_fuzzer_finds_no_failure_in_the_whole_schema(served: str, tmp_path: Path) -> None:

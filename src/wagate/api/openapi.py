@@ -25,7 +25,7 @@ import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -167,6 +167,36 @@ SECURITY_SCHEMES: dict[str, Any] = {
 PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/sandbox/")
 
 
+def json_body(model: type[BaseModel] | None = None, description: str = "A JSON object") -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its JSON body by hand: documents it as ``model``
+    (registered in ``components``), or as a free-form object when there is no model."""
+    if model is not None:
+        document(model)
+        schema: dict[str, Any] = {"$ref": f"#/components/schemas/{model.__name__}"}
+    else:
+        schema = {"type": "object", "additionalProperties": True}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
+def _reads_json_object(route: APIRoute) -> bool:
+    """Whether a route takes its body through the ``JsonObject`` dependency (a free-form object)."""
+    from wagate.api.deps import json_object
+
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        if dependant.call is json_object:
+            return True
+        stack.extend(dependant.dependencies)
+    return False
+
+
 def security_of(path: str) -> list[dict[str, list[str]]] | None:
     """Which scheme an operation on ``path`` uses, or ``None`` when it takes no credentials."""
     if path.startswith("/device/v1/"):
@@ -209,10 +239,21 @@ def build_schema(app: FastAPI) -> dict[str, Any]:
     for name, model in _DOCUMENTED.items():
         if name not in schemas:
             schemas[name] = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    components["securitySchemes"] = SECURITY_SCHEMES
     _hoist_defs(schema.get("paths", {}), schemas)
+    for name in list(schemas):
+        _hoist_defs(schemas[name], schemas)
+    components["securitySchemes"] = SECURITY_SCHEMES
+    free_form = {
+        operation_id(context.original_route)
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute) and _reads_json_object(context.original_route)
+    }
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
+            if operation.get("operationId") in free_form and "requestBody" not in operation:
+                operation["requestBody"] = json_body(description="A JSON object; see the summary and docs/api.md")[
+                    "requestBody"
+                ]
             security = security_of(path)
             if security is not None:
                 operation["security"] = security

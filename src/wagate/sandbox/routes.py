@@ -15,8 +15,10 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
+from wagate.api.openapi import json_body
 from wagate.errors import NotFoundError, ValidationError
 from wagate.sandbox.config import UNDELIVERABLE_MODES, parse_delays
 from wagate.sandbox.errors import GraphApiError
@@ -47,6 +49,23 @@ async def _json_body(request: Request) -> Any:
         return orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError as exc:
         raise GraphApiError(100, "The request body is not valid JSON.") from exc
+
+
+class InjectIn(BaseModel):
+    """A customer's message, as the simulated WhatsApp user sends it (one content field)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    from_: str | None = Field(default=None, alias="from", description="The customer's phone", examples=["79001234567"])
+    name: str | None = Field(default=None, description="The customer's profile name")
+    text: str | None = None
+    media: dict[str, Any] | None = Field(default=None, description='`{"type": "image", "caption": …}`')
+    location: dict[str, Any] | None = None
+    contacts: list[dict[str, Any]] | None = None
+    context: dict[str, Any] | None = Field(default=None, description="The message this one replies to")
+    button: dict[str, Any] | None = None
+    interactive: dict[str, Any] | None = None
+    reaction: dict[str, Any] | None = None
 
 
 def graph_router(sim: Simulator) -> APIRouter:
@@ -156,7 +175,11 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
     ``dependencies`` guard every control (the gateway asks for a token when it listens beyond loopback)."""
     router = APIRouter(prefix="/sandbox", tags=["sandbox"], dependencies=list(dependencies))
 
-    @router.post("/inject", summary='A customer writes in: {"from", "text"} (or media, location, contacts …)')
+    @router.post(
+        "/inject",
+        summary='A customer writes in: {"from", "text"} (or media, location, contacts …)',
+        openapi_extra=json_body(InjectIn, "The customer's message"),
+    )
     async def inject(request: Request) -> dict[str, Any]:
         body = await _object(request)
         try:
@@ -195,7 +218,11 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
     async def get_config() -> dict[str, Any]:
         return _config_json(sim)
 
-    @router.patch("/config", summary="Tune delays, throughput, the 24-hour window, undeliverable mode")
+    @router.patch(
+        "/config",
+        summary="Tune delays, throughput, the 24-hour window, undeliverable mode",
+        openapi_extra=json_body(description="The settings to change (names as in GET /sandbox/config)"),
+    )
     async def patch_config(request: Request) -> dict[str, Any]:
         body = await _object(request)
         changes: dict[str, Any] = {}
@@ -234,7 +261,11 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
         sim.config = sim.config.with_changes(**changes)
         return _config_json(sim)
 
-    @router.post("/templates", summary="Add a template or change its status (webhook sent on change)")
+    @router.post(
+        "/templates",
+        summary="Add a template or change its status (webhook sent on change)",
+        openapi_extra=json_body(description='`{"name", "language", "status", …}` of a template in Meta\'s shape'),
+    )
     async def put_template(request: Request) -> dict[str, Any]:
         body = await _object(request)
         name, language = body.get("name"), body.get("language")

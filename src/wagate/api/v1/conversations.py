@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
-from wagate.api.deps import JsonObject, PrincipalDep, RowId, RuntimeDep
-from wagate.errors import ValidationError
+from wagate.api.deps import PrincipalDep, RowId, RuntimeDep
+from wagate.api.models import RequestBody
 from wagate.services import conversations as service
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -49,13 +50,17 @@ async def get_conversation(conversation_id: RowId, principal: PrincipalDep, rt: 
     return {**service.conversation_json(row), "notes": [service.note_json(n) for n in notes]}
 
 
+class AssignIn(RequestBody):
+    assignee: str | None = Field(description="A dashboard user's login, or null to unassign")
+
+
+class NoteIn(RequestBody):
+    text: str = Field(description="Seen by operators only; never sent to the client")
+
+
 @router.post("/{conversation_id}/assign", summary='Assign to a user ({"assignee": "login"}) or unassign (null)')
-async def assign(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
-    if "assignee" not in body:
-        raise ValidationError("assignee is required (a login, or null to unassign)", field="assignee", code="required")
-    login = body["assignee"]
-    if login is not None and not isinstance(login, str):
-        raise ValidationError("assignee is a login or null", field="assignee")
+async def assign(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep, body: AssignIn) -> dict[str, Any]:
+    login = body.assignee
     row = await service.assign(rt, principal.tenant, conversation_id, login or None)
     return service.conversation_json(row)
 
@@ -71,9 +76,9 @@ async def reopen(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep
 
 
 @router.post("/{conversation_id}/notes", status_code=201, summary='Add an internal note ({"text"}); never sent')
-async def add_note(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep, body: JsonObject) -> JSONResponse:
+async def add_note(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep, body: NoteIn) -> JSONResponse:
     await service.add_note(
-        rt, principal.tenant, conversation_id, body.get("text"), author=principal.token_name, author_id=None
+        rt, principal.tenant, conversation_id, body.text, author=principal.token_name, author_id=None
     )
     notes = await service.notes(rt, principal.tenant, conversation_id)
     return JSONResponse(service.note_json(notes[-1]), status_code=201)

@@ -10,12 +10,14 @@ from the header, hashed, and never logged.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
-from wagate.api.deps import AdminDep, JsonObject, PrincipalDep, RowId, RuntimeDep, bearer_token, json_object
+from wagate.api.deps import AdminDep, PrincipalDep, RowId, RuntimeDep, bearer_token
+from wagate.api.models import RequestBody, ResponseBody
 from wagate.api.v1.schemas import iso
 from wagate.channels.device import inbound, service
 from wagate.errors import AuthError
@@ -35,11 +37,67 @@ async def current_device(request: Request, rt: RuntimeDep) -> DeviceAuth:
 DeviceDep = Annotated[DeviceAuth, Depends(current_device)]
 
 
-async def optional_json(request: Request) -> dict[str, Any]:
-    """A JSON object body, or ``{}`` when there is none (``name`` and ``serial`` are optional)."""
-    if not await request.body():
-        return {}
-    return await json_object(request)
+class ResultIn(RequestBody):
+    status: Literal["sent", "failed", "not_on_whatsapp"]
+    error: str | None = Field(default=None, description="What the phone saw, for a failure")
+    retry: bool | None = Field(default=None, description="A failure worth another try (default false)")
+
+
+class NotificationIn(RequestBody):
+    """A WhatsApp notification the phone posted; ``key`` deduplicates it."""
+
+    key: str = Field(description="Android's notification key (stable for one notification)")
+    package: str | None = Field(default=None, examples=["com.whatsapp"])
+    title: str | None = Field(default=None, description="The sender (a name or a phone)")
+    text: str | None = None
+    posted_at: str | int | float | None = Field(default=None, description="ISO 8601 or epoch milliseconds")
+    phone: str | int | None = Field(default=None, description="The sender's phone, when the device knows it")
+    group: str | None = None
+
+
+class HeartbeatIn(RequestBody):
+    battery: float | None = Field(default=None, ge=0, le=100)
+    charging: bool | None = None
+    screen_on: bool | None = None
+    screen: bool | Literal["on", "off"] | None = None
+    whatsapp_version: str | None = None
+    app_version: str | None = None
+    serial: str | None = None
+
+
+class DeviceIn(RequestBody):
+    name: str | None = None
+    serial: str | None = None
+
+
+class Offer(ResponseBody):
+    """A leased message for the phone to type."""
+
+    id: int
+    phone: str
+    type: str
+    text: str | None
+    media: dict[str, Any] | None
+    link: str | None
+    attempt: int
+    lease_expires_at: str | None
+    client_ref: str | None = None
+
+
+class DeviceOut(ResponseBody):
+    id: int
+    name: str | None
+    serial: str | None
+    status: str
+    last_seen_at: str | None
+    battery: int | None
+    charging: bool | None
+    screen_on: bool | None
+    whatsapp_version: str | None
+    app_version: str | None
+    created_at: str | None
+    channel: str | None = None
+    token: str | None = Field(default=None, description="Only in the answer that created the device")
 
 
 def device_json(row: Any) -> dict[str, Any]:
@@ -61,7 +119,15 @@ def device_json(row: Any) -> dict[str, Any]:
 # -- the device protocol ------------------------------------------------------------------------------
 
 
-@protocol.get("/next", summary="Lease the next due message (200) or nothing is due (204)")
+@protocol.get(
+    "/next",
+    summary="Lease the next due message (200) or nothing is due (204)",
+    response_class=Response,
+    responses={
+        200: {"model": Offer, "description": "The leased message"},
+        204: {"description": "Nothing is due; `Retry-After` says when to ask again"},
+    },
+)
 async def next_message(device: DeviceDep, rt: RuntimeDep) -> Response:
     await service.seen(rt, device)
     offer = await service.next_message(rt, device)
@@ -73,20 +139,20 @@ async def next_message(device: DeviceDep, rt: RuntimeDep) -> Response:
 
 
 @protocol.post("/messages/{message_id}/result", summary="Report sent / failed / not_on_whatsapp (idempotent)")
-async def message_result(message_id: RowId, device: DeviceDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
+async def message_result(message_id: RowId, device: DeviceDep, rt: RuntimeDep, body: ResultIn) -> dict[str, Any]:
     await service.seen(rt, device)
-    return await service.record_result(rt, device, message_id, body)
+    return await service.record_result(rt, device, message_id, body.fields())
 
 
 @protocol.post("/notifications", summary="A WhatsApp notification: becomes an inbound message (deduplicated by key)")
-async def notification(device: DeviceDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
+async def notification(device: DeviceDep, rt: RuntimeDep, body: NotificationIn) -> dict[str, Any]:
     await service.seen(rt, device)
-    return await inbound.record_notification(rt, device, body)
+    return await inbound.record_notification(rt, device, body.fields())
 
 
 @protocol.post("/heartbeat", summary="Battery, charging, screen, versions; keeps the device online")
-async def heartbeat(device: DeviceDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
-    row = await service.seen(rt, device, service.heartbeat_fields(body))
+async def heartbeat(device: DeviceDep, rt: RuntimeDep, body: HeartbeatIn) -> dict[str, Any]:
+    row = await service.seen(rt, device, service.heartbeat_fields(body.fields()))
     return {
         **device_json(row),
         "channel": device.channel_name,
@@ -99,10 +165,8 @@ async def heartbeat(device: DeviceDep, rt: RuntimeDep, body: JsonObject) -> dict
 
 
 @management.post("", status_code=201, summary="Create a device token (admin; the token is shown once)")
-async def create_device(
-    name: str, principal: AdminDep, rt: RuntimeDep, body: Annotated[dict[str, Any], Depends(optional_json)]
-) -> dict[str, Any]:
-    row, token = await service.create_device(rt, principal.tenant, name, body)
+async def create_device(name: str, principal: AdminDep, rt: RuntimeDep, body: DeviceIn | None = None) -> dict[str, Any]:
+    row, token = await service.create_device(rt, principal.tenant, name, body.fields() if body else {})
     return {**device_json(row), "channel": name, "token": token}
 
 
