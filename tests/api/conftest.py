@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -43,20 +44,20 @@ async def node_any(db_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClie
         yield client
 
 
-@pytest.fixture
-def served(db_url: str, tmp_path: Path) -> Iterator[str]:
-    """``wagate serve`` as a process (sandbox on) on each database; yields its base URL."""
+@contextmanager
+def serve(db_url: str, directory: Path) -> Iterator[str]:
+    """``wagate serve`` as a process (sandbox on); yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
         "WAGATE_PORT": str(port),
-        "WAGATE_DATA_DIR": str(tmp_path / "data"),
+        "WAGATE_DATA_DIR": str(directory / "data"),
         "WAGATE_DATABASE_URL": db_url,
         "WAGATE_ADMIN_TOKEN": TOKEN,
         "WAGATE_SANDBOX": "1",
     }
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([str(BIN / "wagate"), "serve"], cwd=tmp_path, env=env, stdout=log, stderr=log, text=True)
+    log = (directory / "server.log").open("w")
+    proc = subprocess.Popen([str(BIN / "wagate"), "serve"], cwd=directory, env=env, stdout=log, stderr=log, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, proc, timeout=60)
@@ -65,3 +66,18 @@ def served(db_url: str, tmp_path: Path) -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=15)
         log.close()
+
+
+@pytest.fixture
+def served(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """A server on each database (a fresh one per test)."""
+    with serve(db_url, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def served_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One SQLite server shared by a module's tests (each test uses its own phone numbers)."""
+    directory = tmp_path_factory.mktemp("served")
+    with serve(f"sqlite+aiosqlite:///{directory}/wagate.db", directory) as url:
+        yield url

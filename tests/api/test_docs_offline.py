@@ -9,19 +9,13 @@ from tests.e2e.test_dashboard_browser import CHROMIUM_ARGS, chromium_path
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def db_url(sqlite_url: str) -> str:
-    """SQLite only: the page does not depend on the database."""
-    return sqlite_url
-
-
-def test_docs_render_the_operations_without_internet(served: str) -> None:
+def test_docs_render_the_operations_without_internet(served_sqlite: str) -> None:
     from playwright.sync_api import Route, sync_playwright
 
     outside: list[str] = []
 
     def only_the_gateway(route: Route) -> None:
-        if route.request.url.startswith(served):
+        if route.request.url.startswith(served_sqlite):
             route.continue_()
         else:
             outside.append(route.request.url)
@@ -32,7 +26,7 @@ def test_docs_render_the_operations_without_internet(served: str) -> None:
         try:
             page = browser.new_page()
             page.route("**/*", only_the_gateway)
-            page.goto(f"{served}/docs", timeout=30_000)
+            page.goto(f"{served_sqlite}/docs", timeout=30_000)
             page.wait_for_selector(".opblock", timeout=30_000)
             paths = page.locator(".opblock-summary-path").all_inner_texts()
             title = page.locator(".info .title").inner_text()
