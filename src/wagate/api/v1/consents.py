@@ -11,6 +11,7 @@ from pydantic import Field
 from wagate.api.deps import MAX_ID, PrincipalDep, RuntimeDep
 from wagate.api.errors import error_body
 from wagate.api.models import Page, RequestBody, ResponseBody
+from wagate.api.openapi import Error
 from wagate.errors import WagateError
 from wagate.services import consents as service
 
@@ -26,6 +27,14 @@ class ConsentIn(RequestBody):
     evidence: dict[str, Any] | None = Field(default=None, description="Proof kept with the consent (≤ 8 KiB)")
     consented_at: str | None = Field(default=None, description="ISO 8601 with a time zone; now by default")
     consents: list[dict[str, Any]] | None = Field(default=None, description="A batch of opt-ins of the shape above")
+
+
+class ConsentBatchOut(ResponseBody):
+    """A batch import: one result per item, in order, each the consent or its ``error``."""
+
+    accepted: int
+    rejected: int
+    results: list[dict[str, Any]]
 
 
 class ConsentChange(ResponseBody):
@@ -56,8 +65,12 @@ class ConsentOut(ResponseBody):
     "",
     summary='Opt-in: {"phone", "source", "scopes", "evidence"} or {"consents": [...]}',
     responses={
-        200: {"model": ConsentOut, "description": "Updated (or, for a batch, one result per item)"},
+        200: {"model": ConsentOut | ConsentBatchOut, "description": "Updated (or, for a batch, one result per item)"},
         201: {"model": ConsentOut, "description": "Recorded"},
+        422: {
+            "model": Error | ConsentBatchOut,
+            "description": "Invalid; for a batch where every item failed, the results",
+        },
     },
 )
 async def opt_in(principal: PrincipalDep, rt: RuntimeDep, model: ConsentIn) -> JSONResponse:
