@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from wagate import __version__
 from wagate.api import health
+from wagate.api.browser_safety import SecurityHeadersMiddleware
 from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import GatewayApp
@@ -151,5 +152,6 @@ def create_app(
     for router in (templates.router, consents.router, policy_api.router, links.router, optin.router):
         app.include_router(router)
     app.add_middleware(InputRulesMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -50,10 +50,22 @@ def test_token_create_names_the_database_it_writes_to(sqlite_url: str, monkeypat
 def test_user_create_in_the_wrong_directory_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("WAGATE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("WAGATE_DATA_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.delenv("WAGATE_DATA_DIR", raising=False)
     result = CliRunner().invoke(app, ["user", "create", "--login", "anna", "--password", "long enough"])
     assert result.exit_code == 2
     assert "no database at" in result.stderr
+
+
+def test_a_database_named_on_purpose_is_created_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A set-up script may create the first user before the first start: the location is given."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WAGATE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("WAGATE_DATA_DIR", str(tmp_path / "state"))
+    (tmp_path / "state").mkdir()
+    result = CliRunner().invoke(app, ["user", "create", "--login", "anna", "--password", "long enough"])
+    assert result.exit_code == 0, result.output
+    assert "creating database " + str(tmp_path / "state" / "wagate.db") in result.stderr
+    assert (tmp_path / "state" / "wagate.db").exists()
 
 
 def test_every_setting_is_a_serve_flag() -> None:

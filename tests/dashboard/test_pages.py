@@ -472,3 +472,18 @@ async def test_the_dashboard_without_its_plugin_leaves_the_core_alone(sqlite_url
         paths = (await client.get("/openapi.json")).json()["paths"]
         assert {"/v1/conversations", "/v1/analytics/operators"} <= set(paths)
         assert "/dashboard/login" not in paths
+
+
+async def test_the_thread_says_why_a_queued_reply_waits(desk_sqlite: Desk) -> None:
+    desk = desk_sqlite
+    await desk.user("anna", role="admin")
+    await desk.inbound("79001234567", "hello")
+    await desk.api_reply("79001234567", "on its way", operator="anna")
+    paused = await desk.client.patch("/v1/channels/main", json={"status": "paused"})
+    assert paused.status_code == 200, paused.text
+    conversation_id = (await desk.client.get("/v1/conversations")).json()["data"][0]["id"]
+    session = await desk.sign_in("anna")
+    thread = await session.get(f"/dashboard/conversations/{conversation_id}/thread")
+    assert thread.status_code == 200
+    assert 'data-waiting="channel_paused"' in thread.text
+    assert "the channel is paused" in thread.text

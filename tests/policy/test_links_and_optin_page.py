@@ -81,7 +81,8 @@ async def test_the_page_explains_and_offers_the_notification_types(gw: Gateway, 
     html = page.text
     assert page.headers["content-type"].startswith("text/html")
     assert '<meta name="viewport"' in html
-    assert "<script" not in html and "<link" not in html and "src=" not in html  # no CDN, nothing external
+    assert "<script" not in html and "src=" not in html  # no CDN, nothing external
+    assert re.findall(r"<link[^>]*>", html) == ['<link rel="stylesheet" href="/optin/static/optin.css">']
     assert "Что вы хотите получать?" in html  # the tenant's region is RU
     assert html.count('type="checkbox" name="scopes"') == 3
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]

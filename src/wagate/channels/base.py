@@ -8,12 +8,43 @@ whether trying again can help.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from wagate.errors import SendError
 
-__all__ = ["Channel", "ChannelConfig", "OutgoingMessage", "PhonePresence", "SendError", "SendResult"]
+__all__ = [
+    "Channel",
+    "ChannelConfig",
+    "OutgoingMessage",
+    "PhonePresence",
+    "SendError",
+    "SendResult",
+    "warn_if_lease_shorter",
+]
+
+log = logging.getLogger("wagate.channels")
+
+
+def warn_if_lease_shorter(channel: str, send_timeout: float, lease_seconds: float | None) -> bool:
+    """Log a warning when a send may outlive its claim's lease; returns True if it warned.
+
+    A lease that runs out while the channel still waits for the provider is recovered as an
+    expired claim: the message turns ``unknown`` although its send may still succeed.
+    """
+    if lease_seconds is None or send_timeout < lease_seconds:
+        return False
+    log.warning(
+        "channel %s: a send may take %.0f s but a claim's lease is %.0f s (WAGATE_LEASE_SECONDS); "
+        "sends still waiting when the lease runs out become unknown: lower the channel's timeout "
+        "or raise the lease",
+        channel,
+        send_timeout,
+        lease_seconds,
+        extra={"channel": channel, "send_timeout": send_timeout, "lease_seconds": lease_seconds},
+    )
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from wagate.cli import agent as agent_cli
 from wagate.cli import bench as bench_cli
-from wagate.cli.database_target import announce_database
+from wagate.cli.database_target import announce_database, location_given
 from wagate.cli.settings_flags import with_settings_flags
 from wagate.cli.sim import sim
 from wagate.config import Settings
@@ -120,7 +120,7 @@ def token_create(
         typer.echo("role must be admin, operator or api", err=True)
         raise typer.Exit(2)
     settings = _settings(database_url=database_url)
-    announce_database(settings)
+    announce_database(settings, given=location_given(database_url))
     typer.echo(create_token_sync(settings, name=name, role=role, tenant_name=tenant))
 
 

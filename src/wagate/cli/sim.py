@@ -31,6 +31,7 @@ def sim(
     enforce_window: Annotated[bool, typer.Option(help="Error 131047 outside the 24-hour window")] = False,
     undeliverable: Annotated[str, typer.Option(help="131026 by 'webhook' (as Meta) or 'sync'")] = "webhook",
     public_url: Annotated[str | None, typer.Option(help="URL clients reach this simulator at")] = None,
+    answer_delay: Annotated[float, typer.Option(help="Seconds a send's answer is held after acceptance")] = 0.0,
 ) -> None:
     """Run the WhatsApp Cloud API simulator alone (Graph API at the root, controls under /sandbox)."""
     import uvicorn
@@ -57,6 +58,7 @@ def sim(
         throughput=throughput,
         enforce_window=enforce_window,
         undeliverable=undeliverable,
+        answer_delay_seconds=max(0.0, answer_delay),
     )
     print(
         f"wagate sim: Graph API on {config.graph_base_url}/v21.0/{phone_number_id}/messages, "

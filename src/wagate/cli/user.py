@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from wagate.cli.database_target import announce_database
+from wagate.cli.database_target import announce_database, location_given
 from wagate.config import Settings
 from wagate.errors import WagateError
 
@@ -28,7 +28,7 @@ def create(
     from wagate.services.users import create_user_in_database
 
     settings = Settings(database_url=database_url) if database_url else Settings()
-    announce_database(settings)
+    announce_database(settings, given=location_given(database_url))
     data = {"login": login, "password": password, "role": role, "name": name, "locale": locale}
     try:
         created, created_role = asyncio.run(create_user_in_database(settings, data, tenant_name=tenant))

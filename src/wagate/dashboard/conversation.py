@@ -16,11 +16,13 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.engine import Connection
 
+from wagate.api import browser_safety
 from wagate.api.deps import RuntimeDep
 from wagate.dashboard.auth import UserDep
 from wagate.dashboard.render import DashboardRoute, context, flash, render
 from wagate.domain.policy import ChannelPolicy
 from wagate.domain.templates import PLACEHOLDER_RE
+from wagate.domain.waits import Wait
 from wagate.domain.window import window_at
 from wagate.errors import ValidationError
 from wagate.runtime import Runtime
@@ -32,6 +34,7 @@ from wagate.store.repos import conversations as conversation_repo
 from wagate.store.repos import policy as policy_repo
 from wagate.store.repos import templates as template_repo
 from wagate.store.repos import users as user_repo
+from wagate.store.repos.claims import message_wait
 from wagate.store.repos.users import User
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
@@ -73,6 +76,20 @@ def _param_count(body: str) -> int:
     return max((int(n) for n in PLACEHOLDER_RE.findall(body)), default=0)
 
 
+def preview_kind(message_type: str, mime_type: str) -> str:
+    """How the thread shows a stored file: in place only for passive types, else as a download link.
+
+    An SVG "image" or an HTML "document" is never embedded or opened on the dashboard's origin.
+    """
+    if message_type in ("image", "sticker") and browser_safety.is_raster_image(mime_type):
+        return "image"
+    if message_type in ("audio", "voice") and mime_type in browser_safety.AUDIO_TYPES:
+        return "audio"
+    if message_type == "video" and mime_type in browser_safety.VIDEO_TYPES:
+        return "video"
+    return "document"
+
+
 def thread_items(rt: Runtime, rows: list[Any]) -> list[ThreadItem]:
     items = []
     for row in rows:
@@ -80,9 +97,15 @@ def thread_items(rt: Runtime, rows: list[Any]) -> list[ThreadItem]:
         media = payload.get("media") if isinstance(payload.get("media"), dict) else None
         src = name = kind = None
         if media is not None:
-            kind = "image" if row.type in ("image", "sticker") else row.type
-            local = media_service.local_name_for_url(rt.settings, str(media.get("url") or ""))
-            src = f"/dashboard/media/{local}" if local else None
+            url = str(media.get("url") or "")
+            local = media_service.local_name_for_url(rt.settings, url)
+            if local:
+                src = f"/dashboard/media/{local}"
+                kind = preview_kind(row.type, media_service.mime_for_name(local))
+            else:
+                # Not ours: a link only, and only to a web address (never javascript:, data: …).
+                src = url if url.lower().startswith(("https://", "http://")) else None
+                kind = "document"
             name = media.get("filename") or media.get("caption") or row.type
         text = payload.get("text")
         if not isinstance(text, str):
@@ -141,7 +164,23 @@ async def _thread_context(request: Request, rt: Runtime, user: User, conversatio
     row = await service.get_conversation(rt, user.tenant, conversation_id)
     rows = await service.thread(rt, user.tenant, row)
     names = await rt.db.read(lambda c: user_repo.names_by_login(c, user.tenant.id))
-    return context(request, user, conversation=row, items=thread_items(rt, rows), names=names)
+    return context(
+        request, user, conversation=row, items=thread_items(rt, rows), names=names, waits=await _waits(rt, rows)
+    )
+
+
+async def _waits(rt: Runtime, rows: list[Any]) -> dict[int, Wait]:
+    """Why each queued outbound message of the thread waits (the pacing rule and until when)."""
+    queued = [r for r in rows if r.direction == "out" and r.status == "queued" and r.channel_id is not None]
+    if not queued:
+        return {}
+    now = rt.clock.now()
+
+    def job(conn: Connection) -> dict[int, Wait]:
+        found = {r.id: message_wait(conn, r, now) for r in queued}
+        return {key: wait for key, wait in found.items() if wait is not None}
+
+    return await rt.db.read(job)
 
 
 @router.get("/dashboard/conversations/{conversation_id}")

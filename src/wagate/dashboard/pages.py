@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 
+from wagate.api import browser_safety
 from wagate.api.deps import RuntimeDep
 from wagate.dashboard import auth
 from wagate.dashboard.auth import UserDep
@@ -211,16 +212,11 @@ async def events(request: Request, rt: RuntimeDep, user: UserDep) -> StreamingRe
 
 @router.get("/dashboard/media/{name}")
 async def media(name: str, rt: RuntimeDep, user: UserDep) -> FileResponse:
-    """Inbound and uploaded media of the user's tenant (the API serves the same at ``/v1/media``)."""
+    """Inbound and uploaded media of the user's tenant, served inert (see ``api.browser_safety``)."""
     path = media_service.path_of(rt.settings, user.tenant.id, name)
     if path is None:
         raise NotFoundError("no such media file", field="name")
-    return FileResponse(
-        path,
-        media_type=media_service.mime_for_name(name),
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
-        content_disposition_type="inline",
-    )
+    return browser_safety.file_response(path, media_service.mime_for_name(name))
 
 
 @router.post("/dashboard/profile")

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from wagate.api.browser_safety import PAGE_HEADERS
 from wagate.dashboard.auth import SignInRequired
 from wagate.dashboard.i18n import TEXTS, ago, duration, elapsed, local_time, pick_locale, translator
 from wagate.domain.policy import TenantPolicy
@@ -28,14 +29,7 @@ from wagate.store.repos.users import User
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
-    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-}
+SECURITY_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}
 
 env = Environment(
     loader=FileSystemLoader(TEMPLATES),

@@ -16,9 +16,10 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from wagate.api.browser_safety import OPTIN_HEADERS
 from wagate.api.deps import RuntimeDep
 from wagate.domain.policy import TenantPolicy
 from wagate.errors import ValidationError
@@ -34,13 +35,8 @@ router = APIRouter(include_in_schema=False)
 COOKIE = "wagate_optin"
 TOKEN_MAX_AGE = 2 * 3600
 MAX_USER_AGENT = 512
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+SECURITY_HEADERS = {**OPTIN_HEADERS, "Cache-Control": "no-store"}
+STYLESHEET = (Path(__file__).parent / "static" / "optin.css").read_bytes()
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -155,6 +151,12 @@ def _render_form(
         secure=request.url.scheme == "https",
     )
     return response
+
+
+@router.get("/optin/static/optin.css")
+async def optin_stylesheet() -> Response:
+    """The page's only style (the page's policy allows no inline style or script)."""
+    return Response(STYLESHEET, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/optin/{tenant_name}", response_class=HTMLResponse)

@@ -47,6 +47,9 @@ class SimulatorConfig:
     #: Seconds until a template created through the API is approved; ``None``: stays PENDING.
     template_review_seconds: float | None = 1.0
     webhook_attempts: int = 5
+    #: Seconds the simulator holds a send's answer *after* accepting it: a slow provider, for
+    #: rehearsing a send whose request arrived and whose answer times out (it must end ``unknown``).
+    answer_delay_seconds: float = 0.0
 
     def with_changes(self, **changes: object) -> SimulatorConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -54,7 +57,8 @@ class SimulatorConfig:
 
 class SimulatorOptions(BaseSettings):
     """``WAGATE_SANDBOX_DELAYS=0.5,1,1.5``, ``WAGATE_SANDBOX_FAST=1``, ``WAGATE_SANDBOX_THROUGHPUT``,
-    ``WAGATE_SANDBOX_ENFORCE_WINDOW``, ``WAGATE_SANDBOX_UNDELIVERABLE=webhook|sync``."""
+    ``WAGATE_SANDBOX_ENFORCE_WINDOW``, ``WAGATE_SANDBOX_UNDELIVERABLE=webhook|sync``,
+    ``WAGATE_SANDBOX_ANSWER_DELAY`` (seconds)."""
 
     model_config = SettingsConfigDict(env_prefix="WAGATE_SANDBOX_", extra="ignore")
 
@@ -63,6 +67,7 @@ class SimulatorOptions(BaseSettings):
     throughput: float = Field(default=80.0, gt=0)
     enforce_window: bool = False
     undeliverable: str = Field(default="webhook", pattern="^(webhook|sync)$")
+    answer_delay: float = Field(default=0.0, ge=0)
 
     def apply(self, config: SimulatorConfig) -> SimulatorConfig:
         delays = config.status_delays
@@ -75,6 +80,7 @@ class SimulatorOptions(BaseSettings):
             throughput=self.throughput,
             enforce_window=self.enforce_window,
             undeliverable=self.undeliverable,
+            answer_delay_seconds=self.answer_delay,
         )
 
 

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
+from wagate.api import browser_safety
 from wagate.api.openapi import json_body
 from wagate.errors import NotFoundError, ValidationError
 from wagate.sandbox.config import UNDELIVERABLE_MODES, parse_delays
@@ -76,7 +77,7 @@ def graph_router(sim: Simulator) -> APIRouter:
     async def attachment(media_id: str, request: Request) -> Response:
         async def work() -> Response:
             media = sim.attachment(media_id)
-            return Response(media.content, media_type=media.mime_type)
+            return browser_safety.bytes_response(media.content, media.mime_type, media_id)
 
         return await _graph(request, sim, None, work)
 
@@ -220,13 +221,20 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
 
     @router.patch(
         "/config",
-        summary="Tune delays, throughput, the 24-hour window, undeliverable mode",
+        summary="Tune delays, throughput, the 24-hour window, undeliverable mode, slow answers",
         openapi_extra=json_body(description="The settings to change (names as in GET /sandbox/config)"),
     )
     async def patch_config(request: Request) -> dict[str, Any]:
         body = await _object(request)
         changes: dict[str, Any] = {}
-        allowed = {"status_delays", "throughput", "enforce_window", "undeliverable", "template_review_seconds"}
+        allowed = {
+            "status_delays",
+            "throughput",
+            "enforce_window",
+            "undeliverable",
+            "template_review_seconds",
+            "answer_delay_seconds",
+        }
         if identity_changes:
             allowed |= {"webhook_url", "app_secret", "verify_token"}
         for key, value in body.items():
@@ -250,6 +258,10 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
                 if value not in UNDELIVERABLE_MODES:
                     raise ValidationError("undeliverable must be webhook or sync", field=key)
                 changes[key] = value
+            elif key == "answer_delay_seconds":
+                if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 600:
+                    raise ValidationError("answer_delay_seconds must be 0–600", field=key)
+                changes[key] = float(value)
             elif key == "template_review_seconds":
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
                     raise ValidationError("template_review_seconds must be ≥ 0 or null", field=key)

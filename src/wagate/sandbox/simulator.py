@@ -180,6 +180,8 @@ class Simulator:
         record = SentRecord(id=wamid, to=to, type=kind, body=body, status="accepted", created=self.now())
         self._remember(record)
         self.webhooks.spawn(self._progress(record, failure))
+        if self.config.answer_delay_seconds > 0:  # accepted; the answer is late ("slow answer" mode)
+            await asyncio.sleep(self.config.answer_delay_seconds)
         return {
             "messaging_product": "whatsapp",
             "contacts": [{"input": str(body.get("to")), "wa_id": to}],

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, UploadFile
 from fastapi.responses import FileResponse
 
+from wagate.api import browser_safety
 from wagate.api.deps import PrincipalDep, RuntimeDep
 from wagate.errors import NotFoundError, ValidationError
 from wagate.services import media as service
@@ -48,4 +49,4 @@ async def download(name: str, principal: PrincipalDep, rt: RuntimeDep) -> FileRe
     path = service.path_of(rt.settings, principal.tenant.id, name)
     if path is None:
         raise NotFoundError("no such media file", field="name")
-    return FileResponse(path, media_type=service.mime_for_name(name))
+    return browser_safety.file_response(path, service.mime_for_name(name))

@@ -35,13 +35,13 @@ from urllib.parse import urlparse
 
 import httpx
 
-from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult
+from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult, warn_if_lease_shorter
 from wagate.channels.cloud import payloads
 from wagate.channels.cloud.client import GraphClient
 from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, to_send_error
 from wagate.channels.cloud.settings import CloudSettings
 from wagate.channels.cloud.webhook import MediaRef
-from wagate.errors import ChannelError, SendError
+from wagate.errors import ChannelError, DeliveryUnknown, SendError
 from wagate.services import media as media_service
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ PRESENCE_TTL = timedelta(days=7)
 UPLOAD_CACHE_SECONDS = 24 * 3600
 UPLOAD_CACHE_SIZE = 1000
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+#: Failures before a byte of the request could reach Meta: sending again cannot duplicate anything.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
 NON_PUBLIC_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp")
 
 
@@ -154,6 +156,8 @@ class CloudChannel:
     # lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
+        lease = self.rt.settings.lease_seconds if self.rt is not None else None
+        warn_if_lease_shorter(self.config.name, self.settings.timeout_seconds, lease)
         self._client = GraphClient(
             access_token=self.settings.access_token,
             graph_url=self.settings.graph_url,
@@ -191,22 +195,39 @@ class CloudChannel:
             return await self._send(message)
 
     async def _send(self, message: OutgoingMessage) -> SendResult:
+        """Build the body (media uploads may be retried freely), then POST it once.
+
+        Once the POST may have left, only an answer decides: no answer (a read timeout, a
+        dropped connection) or an answer that does not say what happened (a 5xx without a
+        Graph error, a 2xx without a message id) is ``DeliveryUnknown`` — the message becomes
+        ``unknown``, because Meta may already be delivering it. A retry follows only a failure
+        that proves nothing was accepted: the connection was never made, or Graph said why not.
+        """
         try:
             body = await self._body(message)
+        except GraphError as exc:
+            raise to_send_error(exc) from exc
+        except httpx.TransportError as exc:  # an upload or fetch: no message was sent
+            raise SendError(
+                f"media could not be prepared ({type(exc).__name__})", code="provider_unreachable", retryable=True
+            ) from exc
+        try:
             provider_id = await self.client.send_message(self.settings.phone_number_id, body)
         except GraphError as exc:
             if exc.code in NOT_ON_WHATSAPP:
                 await self.record_presence(message.tenant_id, message.phone, "none")
+            if exc.code == 0 and exc.http_status >= 500:  # a proxy's 502/504: Meta's fate of it is unknown
+                raise DeliveryUnknown(f"the Graph API's answer does not say what happened: {exc.describe()}") from exc
             raise to_send_error(exc) from exc
-        except httpx.TimeoutException as exc:
-            raise SendError(
-                f"the Graph API did not answer in time ({type(exc).__name__})", code="provider_timeout", retryable=True
-            ) from exc
-        except httpx.TransportError as exc:
+        except NOT_SENT as exc:
             raise SendError(
                 f"the Graph API is unreachable ({type(exc).__name__}: {exc})"[:500],
                 code="provider_unreachable",
                 retryable=True,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise DeliveryUnknown(
+                f"the request left but no answer came back ({type(exc).__name__}); Meta may have accepted it"
             ) from exc
         log.debug("sent", extra={"channel": self.config.name, "message_id": message.id, "provider_id": provider_id})
         return SendResult(provider_id=provider_id)

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from wagate.channels.cloud.errors import GraphError, parse_error_body
+from wagate.errors import DeliveryUnknown
 
 log = logging.getLogger("wagate.channels.cloud")
 
@@ -96,12 +97,15 @@ class GraphClient:
             ) from exc
 
     async def send_message(self, phone_number_id: str, body: dict[str, Any]) -> str:
-        """POST the message; returns the ``wamid`` Meta assigned."""
-        data = await self._json(await self._http.post(f"/{phone_number_id}/messages", json=body))
+        """POST the message; returns the ``wamid`` Meta assigned (``DeliveryUnknown`` if a 2xx lacks it)."""
+        response = await self._http.post(f"/{phone_number_id}/messages", json=body)
+        if response.status_code >= 400:
+            await self._json(response)  # raises the GraphError
         try:
-            return str(data["messages"][0]["id"])
-        except (KeyError, IndexError, TypeError) as exc:
-            raise GraphError(code=0, message=f"no message id in the answer: {data!r}"[:300], http_status=502) from exc
+            return str(response.json()["messages"][0]["id"])
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            # Meta answered "yes" but not with what: the message may be on its way.
+            raise DeliveryUnknown(f"no message id in the answer: {response.text!r}"[:300]) from exc
 
     async def mark_read(self, phone_number_id: str, provider_id: str) -> None:
         body = {"messaging_product": "whatsapp", "status": "read", "message_id": provider_id}

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import aiohttp
 import orjson
 
-from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult
+from wagate.channels.base import ChannelConfig, OutgoingMessage, PhonePresence, SendResult, warn_if_lease_shorter
 from wagate.crypto import PREFIX
 from wagate.errors import DeliveryUnknown, SendError
 
@@ -48,8 +48,11 @@ class HttpChannel:
     push: ClassVar[bool] = True
     resend_safe: ClassVar[bool] = False
 
-    def __init__(self, config: ChannelConfig, bearer_token: str | None = None) -> None:
+    def __init__(
+        self, config: ChannelConfig, bearer_token: str | None = None, lease_seconds: float | None = None
+    ) -> None:
         self.config = config
+        self.lease_seconds = lease_seconds
         settings = config.settings
         self.url = settings.get("url")
         self.timeout = float(settings.get("timeout_s") or DEFAULT_TIMEOUT)
@@ -59,6 +62,7 @@ class HttpChannel:
         self._client: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
+        warn_if_lease_shorter(self.config.name, self.timeout, self.lease_seconds)
         # aiohttp rather than httpx here: on the 2-core reference machine it made ~3,000 POST/s
         # where httpx made 400–800, and this channel is meant to be paced at up to 1,000/s.
         self._client = aiohttp.ClientSession(
@@ -118,4 +122,5 @@ def http_factory(config: ChannelConfig, context: Any) -> HttpChannel:
     token = config.settings.get("bearer_token")
     if isinstance(token, str) and token.startswith(PREFIX) and context is not None:
         token = context.secret_box.decrypt(token)
-    return HttpChannel(config, bearer_token=token if isinstance(token, str) else None)
+    lease = context.settings.lease_seconds if context is not None else None
+    return HttpChannel(config, bearer_token=token if isinstance(token, str) else None, lease_seconds=lease)
