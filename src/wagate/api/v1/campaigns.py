@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from wagate.api.deps import MAX_ID, PrincipalDep, RowId, RuntimeDep, parse_json_object
+from wagate.api.models import Page, ResponseBody
 from wagate.domain import campaigns as domain
 from wagate.errors import ValidationError
 from wagate.services import campaigns as service
@@ -89,11 +90,36 @@ CREATE_BODY: dict[str, Any] = {
 }
 
 
+class CampaignOut(ResponseBody):
+    """A campaign: its settings, the dry-run ``report`` and, when listed or read, its live ``stats``."""
+
+    id: int
+    name: str | None
+    state: str
+    channel: str | None
+    template: dict[str, Any]
+    timezone: str | None
+    window: dict[str, Any] | None
+    start_at: str | None
+    max_in_flight: int | None
+    protection: dict[str, Any]
+    paused_code: str | None
+    paused_reason: str | None
+    waiting: dict[str, Any] | None
+    source: dict[str, Any] | None
+    report: dict[str, Any] | None
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    stats: dict[str, Any] | None = None
+
+
 @router.post(
     "",
     status_code=201,
     summary="Create a campaign from a CSV: a draft with its dry-run report",
     openapi_extra=CREATE_BODY,
+    responses={201: {"model": CampaignOut, "description": "The draft with its dry-run report"}},
 )
 async def create_campaign(principal: PrincipalDep, rt: RuntimeDep, request: Request) -> JSONResponse:
     tenant = principal.tenant
@@ -123,7 +149,12 @@ async def create_campaign(principal: PrincipalDep, rt: RuntimeDep, request: Requ
     return JSONResponse(service.campaign_json(row, await service.stats(rt, row)), status_code=201)
 
 
-@router.get("", summary="Campaigns, newest first, with their live stats")
+@router.get(
+    "",
+    summary="Campaigns, newest first, with their live stats",
+    response_model=Page[CampaignOut],
+    response_model_exclude_unset=True,
+)
 async def list_campaigns(
     principal: PrincipalDep,
     rt: RuntimeDep,
@@ -138,7 +169,12 @@ async def list_campaigns(
     }
 
 
-@router.get("/{campaign_id}", summary="One campaign: settings, dry-run report, live stats")
+@router.get(
+    "/{campaign_id}",
+    summary="One campaign: settings, dry-run report, live stats",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
 async def get_campaign(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row = await service.get_campaign(rt, principal.tenant, campaign_id)
     return service.campaign_json(row, await service.stats(rt, row))
@@ -165,22 +201,42 @@ async def _act(action: str, campaign_id: RowId, principal: PrincipalDep, rt: Run
     return service.campaign_json(row, await service.stats(rt, row))
 
 
-@router.post("/{campaign_id}/start", summary="Start sending a draft campaign")
+@router.post(
+    "/{campaign_id}/start",
+    summary="Start sending a draft campaign",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
 async def start(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("start", campaign_id, principal, rt)
 
 
-@router.post("/{campaign_id}/pause", summary="Pause: queued messages are pulled back until resumed")
+@router.post(
+    "/{campaign_id}/pause",
+    summary="Pause: queued messages are pulled back until resumed",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
 async def pause(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("pause", campaign_id, principal, rt)
 
 
-@router.post("/{campaign_id}/resume", summary="Resume a paused campaign where it stopped")
+@router.post(
+    "/{campaign_id}/resume",
+    summary="Resume a paused campaign where it stopped",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
 async def resume(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("resume", campaign_id, principal, rt)
 
 
-@router.post("/{campaign_id}/cancel", summary="Cancel: nothing more is sent; queued messages are cancelled")
+@router.post(
+    "/{campaign_id}/cancel",
+    summary="Cancel: nothing more is sent; queued messages are cancelled",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
 async def cancel(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("cancel", campaign_id, principal, rt)
 
