@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from wagate.api.deps import AdminDep, PrincipalDep, RowId, RuntimeDep, bearer_token
-from wagate.api.models import RequestBody, ResponseBody
+from wagate.api.models import Listing, RequestBody, ResponseBody
 from wagate.api.v1.schemas import iso
 from wagate.channels.device import inbound, service
 from wagate.errors import AuthError
@@ -164,13 +164,24 @@ async def heartbeat(device: DeviceDep, rt: RuntimeDep, body: HeartbeatIn) -> dic
 # -- management (native API) ---------------------------------------------------------------------------
 
 
-@management.post("", status_code=201, summary="Create a device token (admin; the token is shown once)")
+@management.post(
+    "",
+    status_code=201,
+    summary="Create a device token (admin; the token is shown once)",
+    response_model=DeviceOut,
+    response_model_exclude_unset=True,
+)
 async def create_device(name: str, principal: AdminDep, rt: RuntimeDep, body: DeviceIn | None = None) -> dict[str, Any]:
     row, token = await service.create_device(rt, principal.tenant, name, body.fields() if body else {})
     return {**device_json(row), "channel": name, "token": token}
 
 
-@management.get("", summary="The channel's devices with their presence and last heartbeat")
+@management.get(
+    "",
+    summary="The channel's devices with their presence and last heartbeat",
+    response_model=Listing[DeviceOut],
+    response_model_exclude_unset=True,
+)
 async def list_devices(name: str, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     rows = await service.list_devices(rt, principal.tenant, name)
     return {"data": [device_json(r) for r in rows]}
