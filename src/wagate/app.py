@@ -30,6 +30,8 @@ from wagate.api.v1 import (
     messages,
     pacing,
     phones,
+    pricing,
+    profile,
     receipts,
     resolve,
     templates,
@@ -146,10 +148,11 @@ def create_app(
         app.include_router(router)
     app.include_router(media.router)
     app.include_router(receipts.router)
+    app.include_router(profile.router)
     # The compatibility doors of CONTRACT §5 are core doors: every node answers them.
     app.include_router(wamm.router)
     app.include_router(devino.router)
-    for router in (templates.router, consents.router, policy_api.router, links.router, optin.router):
+    for router in (templates.router, consents.router, policy_api.router, links.router, optin.router, pricing.router):
         app.include_router(router)
     app.add_middleware(InputRulesMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -76,7 +76,8 @@ class ChannelError(WagateError):
 class SendError(ChannelError):
     """A failed send. ``retryable`` errors go back to the queue with backoff; others fail the message.
 
-    ``retry_after`` (seconds) is the channel's own hint, e.g. from a rate-limit answer.
+    ``retry_after`` (seconds) is the channel's own hint, e.g. from a rate-limit answer;
+    ``throttle_channel`` makes it hold the whole channel, not only this message.
     """
 
     def __init__(
@@ -87,11 +88,15 @@ class SendError(ChannelError):
         retryable: bool,
         retry_after: float | None = None,
         provider_code: str | None = None,
+        throttle_channel: bool = False,
     ) -> None:
         super().__init__(message, code=code)
         self.retryable = retryable
         self.retry_after = retry_after
         self.provider_code = provider_code
+        #: The provider refused for the channel's throughput, not this message: the whole channel
+        #: waits ``retry_after`` before its next send.
+        self.throttle_channel = throttle_channel
 
 
 class DeliveryUnknown(ChannelError):

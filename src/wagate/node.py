@@ -11,15 +11,17 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from wagate.api.v1.automations import automations_plugin
+from wagate.api.v1.recurring import recurring_plugin
 from wagate.app import Plugin, create_app
 from wagate.channels.cloud import cloud_factory, prepare_cloud_settings
 from wagate.channels.cloud.plugin import cloud_plugin
 from wagate.channels.device import device_factory, device_plugin
 from wagate.channels.http import http_factory
 from wagate.channels.registry import ChannelRegistry, default_registry
+from wagate.channels.web import prepare_web_settings, web_factory, web_plugin
 from wagate.clock import Clock
 from wagate.config import Settings
+from wagate.dashboard.automations import automations_plugin
 from wagate.dashboard.plugin import dashboard_plugin
 from wagate.dispatch.campaigns import campaigns_plugin
 from wagate.gcfreeze import freeze_startup_objects
@@ -32,6 +34,7 @@ def node_registry(*, include_memory: bool = False) -> ChannelRegistry:
     registry.register("cloud", cloud_factory, prepare_settings=prepare_cloud_settings)
     registry.register("http", http_factory)
     registry.register("device", device_factory)
+    registry.register("web", web_factory, prepare_settings=prepare_web_settings)
     return registry
 
 
@@ -39,10 +42,12 @@ def node_plugins(settings: Settings) -> list[Plugin]:
     plugins: list[Plugin] = [
         cloud_plugin,
         device_plugin,
+        web_plugin(),
         webhooks_plugin,
         dashboard_plugin,
         automations_plugin,  # after the dashboard: the bot answers within its conversations
         campaigns_plugin(),
+        recurring_plugin(),
     ]
     if settings.sandbox:
         from wagate.sandbox.plugin import sandbox_plugin

@@ -19,6 +19,8 @@ BODILESS = {
     ("post", "/v1/campaigns/{campaign_id}/resume"),
     ("post", "/v1/campaigns/{campaign_id}/cancel"),
     ("post", "/sandbox/webhooks/verify"),
+    ("post", "/v1/channels/{name}/session/logout"),
+    ("post", "/v1/channels/{name}/session/restart"),
 }
 
 

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.dashboard.conftest import Desk, open_desk
-from wagate.api.v1.automations import automations_plugin
+from wagate.api.v1.recurring import recurring_plugin
+from wagate.dashboard.automations import automations_plugin
+from wagate.dispatch.campaigns import campaigns_plugin
 from wagate.webhooks.plugin import webhooks_plugin
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -59,7 +61,13 @@ async def events_of(desk: Desk, type_: str) -> list[dict[str, Any]]:
 @pytest.fixture
 async def bot_desk_sqlite(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Desk]:
     """The same on SQLite only: for rules that no SQL dialect changes (validation, dry run, roles)."""
-    async with open_desk(sqlite_url, tmp_path, plugins=[automations_plugin, webhooks_plugin]) as desk:
+    plugins = [
+        automations_plugin,
+        webhooks_plugin,
+        campaigns_plugin(background=False),
+        recurring_plugin(background=False),
+    ]
+    async with open_desk(sqlite_url, tmp_path, plugins=plugins) as desk:
         response = await desk.client.put("/v1/automations", json=SETTINGS)
         assert response.status_code == 200, response.text
         yield desk

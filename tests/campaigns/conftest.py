@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import make_settings, running_app
+from wagate.api.v1.recurring import recurring_plugin
 from wagate.channels.memory import MemoryChannel
 from wagate.clock import FakeClock
 from wagate.dispatch.campaigns import CampaignRunner, campaigns_plugin
@@ -133,7 +134,9 @@ class Campaigns:
 async def campaigns(db_url: str, tmp_path: Path) -> AsyncIterator[Campaigns]:
     clock = FakeClock(START)
     settings = make_settings(db_url, tmp_path, dispatcher=False)
-    async with running_app(settings, clock=clock, plugins=[campaigns_plugin(background=False)]) as (_app, rt, client):
+    async with running_app(
+        settings, clock=clock, plugins=[campaigns_plugin(background=False), recurring_plugin(background=False)]
+    ) as (_app, rt, client):
         response = await client.post("/v1/channels", json={"name": "main", "kind": "memory"})
         assert response.status_code == 201, response.text
         response = await client.post(

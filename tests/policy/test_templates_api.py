@@ -221,11 +221,13 @@ async def test_sync_needs_a_channel_that_lists_templates(cloud_gw: tuple[Runtime
     assert response.json()["error"]["code"] == "not_supported"
 
 
-async def test_a_local_template_cannot_be_bound_to_a_cloud_channel(
+async def test_a_template_for_a_cloud_channel_is_never_kept_locally(
     cloud_gw: tuple[Runtime, httpx.AsyncClient],
 ) -> None:
+    """A cloud channel's templates are Meta's: one that cannot be submitted is refused, not stored."""
     _rt, client = cloud_gw
     assert (await client.post("/v1/channels", json={"name": "meta", "kind": "cloud"})).status_code == 201
     response = await client.post("/v1/templates", json={**BASE, "channel": "meta"})
     assert response.status_code == 422
-    assert (response.json()["error"]["code"], response.json()["error"]["field"]) == ("cloud_channel", "channel")
+    assert (response.json()["error"]["code"], response.json()["error"]["field"]) == ("not_supported", "channel")
+    assert (await client.get("/v1/templates", params={"channel": "meta"})).json()["data"] == []

@@ -201,7 +201,7 @@ async def test_a_created_template_is_pending_then_approved_with_a_webhook(sim: S
             "name": "new_one",
             "language": "en",
             "category": "UTILITY",
-            "components": [{"type": "BODY", "text": "Hi {{1}}"}],
+            "components": [{"type": "BODY", "text": "Hi {{1}}", "example": {"body_text": [["Anna"]]}}],
         },
         headers=AUTH,
     )

@@ -7,7 +7,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wagate.api.deps import RuntimeDep
+from wagate.channels.cloud.readiness import version_warnings
 from wagate.observability.metrics import refresh_queue_depth
+from wagate.store.repos import channels as channel_repo
 
 router = APIRouter(tags=["operations"])
 
@@ -21,12 +23,17 @@ async def healthz() -> dict[str, str]:
 async def readyz(rt: RuntimeDep) -> Response:
     """Ready when the database answers. With ``redis_url`` set, ``redis`` says whether cross-node
     signals flow (``ok``/``down``), but never decides readiness: Redis only accelerates, a node
-    without it still serves correctly (other nodes notice its work on their timers)."""
+    without it still serves correctly (other nodes notice its work on their timers).
+    ``warnings`` lists what an operator should act on soon (a cloud channel's Graph API
+    version near its retirement), without making the node unready."""
     ok = await rt.db.ping()
     body: dict[str, object] = {"status": "ready" if ok else "not ready", "database": ok}
     relay = rt.extras.get("redis_relay")
     if relay is not None:
         body["redis"] = "ok" if relay.connected else "down"
+    if ok:
+        rows = await rt.db.read(channel_repo.list_channels)
+        body["warnings"] = version_warnings(rows, rt.clock.now().date())
     return JSONResponse(body, status_code=200 if ok else 503)
 
 

@@ -19,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class RequestBody(BaseModel):
-    """A JSON request body. Unknown fields → 422 ``unknown_field`` naming the field."""
+    """A JSON request body. Unknown fields → 422 ``unknown_field`` naming the field; types are strict
+    (``"yes"`` is not a boolean, ``"5"`` not a number)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     def fields(self) -> dict[str, Any]:
         """The fields the client sent, by their JSON names (absent fields stay absent)."""

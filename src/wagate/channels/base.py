@@ -17,6 +17,7 @@ from wagate.errors import SendError
 __all__ = [
     "Channel",
     "ChannelConfig",
+    "Gated",
     "OutgoingMessage",
     "PhonePresence",
     "SendError",
@@ -111,3 +112,14 @@ class Channel(Protocol):
     async def check_phone(self, phone: str) -> PhonePresence:
         """Whether ``phone`` is on WhatsApp, where the provider can tell; ``unknown`` otherwise."""
         ...
+
+
+@runtime_checkable
+class Gated(Protocol):
+    """A push channel that can be temporarily unable to send (a web session not connected).
+
+    While ``accepting()`` is False the dispatcher claims nothing from it: its messages stay
+    ``queued`` (validity still applies) instead of spending their attempts on errors.
+    """
+
+    def accepting(self) -> bool: ...

@@ -27,6 +27,8 @@ class MemoryChannel:
         self.delay = float(config.settings.get("delay", 0.0))
         self.fail_permanent: set[str] = set(config.settings.get("fail_permanent", []))
         self.fail_transient: dict[str, int] = dict(config.settings.get("fail_transient", {}))
+        #: phone → seconds: the first send to it answers "channel throughput exceeded" with that pause.
+        self.throttle_once: dict[str, float] = dict(config.settings.get("throttle_once", {}))
 
     async def start(self) -> None:
         return None
@@ -39,6 +41,11 @@ class MemoryChannel:
             await asyncio.sleep(self.delay)
         if message.phone in self.fail_permanent:
             raise SendError("recipient refused", code="recipient_refused", retryable=False)
+        pause = self.throttle_once.pop(message.phone, None)
+        if pause is not None:
+            raise SendError(
+                "throughput exceeded", code="rate_limited", retryable=True, retry_after=pause, throttle_channel=True
+            )
         remaining = self.fail_transient.get(message.phone, 0)
         if remaining > 0:
             self.fail_transient[message.phone] = remaining - 1

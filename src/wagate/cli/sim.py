@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from wagate.channels.cloud.versions import DEFAULT_API_VERSION
 from wagate.sandbox.config import (
     DEFAULT_APP_SECRET,
     DEFAULT_PHONE_NUMBER_ID,
@@ -61,7 +62,7 @@ def sim(
         answer_delay_seconds=max(0.0, answer_delay),
     )
     print(
-        f"wagate sim: Graph API on {config.graph_base_url}/v21.0/{phone_number_id}/messages, "
+        f"wagate sim: Graph API on {config.graph_base_url}/{DEFAULT_API_VERSION}/{phone_number_id}/messages, "
         f"webhooks to {webhook_url or '(none)'}",
         flush=True,
     )

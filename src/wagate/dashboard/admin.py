@@ -14,6 +14,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from wagate.api.deps import RuntimeDep
+from wagate.api.v1.profile import validate_profile
+from wagate.channels.cloud.readiness import version_warnings
+from wagate.channels.cloud.versions import DEFAULT_API_VERSION
 from wagate.dashboard.auth import AdminUserDep, UserDep
 from wagate.dashboard.i18n import translator
 from wagate.dashboard.render import DashboardRoute, context, render
@@ -97,6 +100,8 @@ async def _operations(request: Request, rt: Runtime, user: User, _extra: dict[st
     return {
         "rows": rows,
         "unknown": data["unknown"],
+        "version_warnings": version_warnings(channels, now.date()),
+        "default_version": DEFAULT_API_VERSION,
     }
 
 
@@ -292,7 +297,42 @@ async def _settings(request: Request, rt: Runtime, user: User, _extra: dict[str,
     return {
         "settings": settings.as_json(),
         "week": [(d, t(f"day_{d}")) for d in ISO_DAYS],
+        "profiles": await _profiles(rt, user),
     }
+
+
+async def _profiles(rt: Runtime, user: User) -> list[dict[str, Any]]:
+    """The business profile of each cloud channel, as Meta has it now (or why it could not be read)."""
+    out: list[dict[str, Any]] = []
+    for channel in sorted((await rt.channels_of(user.tenant.id)).values(), key=lambda c: c.name):
+        if channel.kind != "cloud" or not rt.registry.knows(channel.kind):
+            continue
+        instance = await rt.channel_instance(channel)
+        reader = getattr(instance, "get_profile", None)
+        if reader is None:
+            continue
+        try:
+            out.append({"channel": channel.name, "profile": await reader(), "error": None})
+        except WagateError as exc:
+            out.append({"channel": channel.name, "profile": {}, "error": exc.message})
+    return out
+
+
+@router.post("/dashboard/channels/{name}/profile")
+async def save_profile(name: str, request: Request, rt: RuntimeDep, user: AdminUserDep) -> Response:
+    form = await request.form()
+
+    async def work() -> str:
+        body: dict[str, Any] = {k: str(form.get(k) or "") for k in ("about", "address", "description", "email")}
+        body["websites"] = [w.strip() for w in str(form.get("websites") or "").splitlines() if w.strip()]
+        changes = validate_profile(body)
+        channel = (await rt.channels_of(user.tenant.id)).get(name)
+        if channel is None or channel.kind != "cloud":
+            raise NotFoundError("no such cloud channel", field="name")
+        await (await rt.channel_instance(channel)).update_profile(changes)  # type: ignore[attr-defined]
+        return "saved"
+
+    return await _act(request, rt, user, "settings.html", _settings, work)
 
 
 @router.get("/dashboard/settings")

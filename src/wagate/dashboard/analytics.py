@@ -14,6 +14,7 @@ from wagate.dashboard.i18n import Translate, duration, translator
 from wagate.dashboard.render import DashboardRoute, context, render
 from wagate.domain.analytics import Report, Summary
 from wagate.services import analytics as service
+from wagate.services import pricing as pricing_service
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
@@ -61,6 +62,10 @@ async def analytics_page(request: Request, rt: RuntimeDep, user: UserDep) -> Res
         days = ", ".join(t(f"day_{d}") for d in sorted(hours.days))
         hours_text = f"{days} {hours.start:%H:%M}–{hours.end:%H:%M} ({hours.tz.key})"
     tz = report.settings.tz
+    costs = {
+        group: (await pricing_service.costs_report(rt, user.tenant, group=group, since=since, until=until))
+        for group in ("day", "operator", "campaign")
+    }
     ctx = context(
         request,
         user,
@@ -71,6 +76,7 @@ async def analytics_page(request: Request, rt: RuntimeDep, user: UserDep) -> Res
         until_value=(report.until - timedelta(microseconds=1)).astimezone(tz).date().isoformat(),
         sla_text=duration(report.settings.sla.total_seconds(), t),
         hours_text=hours_text,
+        costs=costs,
         **_charts(report, operator, t),
     )
     return render("analytics.html", ctx)

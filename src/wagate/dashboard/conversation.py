@@ -9,6 +9,8 @@ with the window closed on an enforcing channel it offers templates only.
 
 from __future__ import annotations
 
+import inspect
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,18 +26,21 @@ from wagate.domain.policy import ChannelPolicy
 from wagate.domain.templates import PLACEHOLDER_RE
 from wagate.domain.waits import Wait
 from wagate.domain.window import window_at
-from wagate.errors import ValidationError
+from wagate.errors import ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import conversations as service
 from wagate.services import media as media_service
 from wagate.store.repos import consents as consent_repo
 from wagate.store.repos import contacts as contact_repo
 from wagate.store.repos import conversations as conversation_repo
+from wagate.store.repos import messages as message_repo
 from wagate.store.repos import policy as policy_repo
 from wagate.store.repos import templates as template_repo
 from wagate.store.repos import users as user_repo
 from wagate.store.repos.claims import message_wait
 from wagate.store.repos.users import User
+
+log = logging.getLogger("wagate.dashboard")
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
@@ -190,6 +195,30 @@ async def conversation_page(conversation_id: int, request: Request, rt: RuntimeD
     if data["conversation"].unread:
         await service.mark_read(rt, user.tenant, conversation_id)
     return render("conversation.html", {**thread, **data, "conversation": data["conversation"]})
+
+
+@router.post("/dashboard/conversations/{conversation_id}/typing")
+async def typing(conversation_id: int, rt: RuntimeDep, user: UserDep) -> Response:
+    """The operator is typing: the customer sees "typing…" where the channel can show it (cloud).
+
+    Best effort and throttled by the page (htmx ``throttle:20s``; Meta shows it for 25 s): a
+    channel that cannot, or a provider that refuses, changes nothing for the operator."""
+    row = await service.get_conversation(rt, user.tenant, conversation_id)
+    tenant_id = user.tenant.id
+    provider_id = await rt.db.read(
+        lambda c: message_repo.last_inbound_provider_id(c, tenant_id, row.channel_id, row.phone)
+    )
+    channel = (await rt.channels_of(tenant_id)).get(row.channel_name)
+    shown = False
+    if provider_id and channel is not None and rt.registry.knows(channel.kind):
+        mark = getattr(await rt.channel_instance(channel), "mark_read", None)
+        if mark is not None and "typing" in inspect.signature(mark).parameters:
+            try:
+                await mark(provider_id, typing=True)
+                shown = True
+            except WagateError as exc:
+                log.info("typing indicator not shown: %s", exc.message, extra={"channel": channel.name})
+    return Response(status_code=204, headers={"X-Typing-Shown": "1" if shown else "0"})
 
 
 @router.get("/dashboard/conversations/{conversation_id}/thread")

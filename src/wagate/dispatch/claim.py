@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -188,7 +188,16 @@ async def complete(
             )
         )
 
+    throttles = [
+        a.answer.retry_after or 1.0
+        for a in results
+        if isinstance(a.answer, SendError) and a.answer.throttle_channel and a.answer.retryable
+    ]
+
     def job(conn: Connection) -> list[StatusChange]:
+        if throttles:
+            # The provider's throughput limit is the channel's, not the message's: the channel waits.
+            claims.hold_channel(conn, channel.id, now + timedelta(seconds=max(throttles)), now)
         return claims.finish_claimed(conn, channel.name, finishes, now)
 
     changes = await rt.db.write(job)

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from wagate.channels.base import Channel, OutgoingMessage
+from wagate.channels.base import Channel, Gated, OutgoingMessage
 from wagate.dispatch import claim as claiming
 from wagate.dispatch.claim import Answer, AttemptResult
 from wagate.dispatch.retry import RetryPolicy
@@ -176,7 +176,7 @@ class Dispatcher:
             if row.status != "active" or not self.rt.registry.knows(row.kind):
                 continue
             instance = await self.rt.channel_instance(row)
-            if instance.push:
+            if instance.push and not (isinstance(instance, Gated) and not instance.accepting()):
                 found.append((row, instance))
         return found
 

@@ -221,6 +221,8 @@ class Candidate:
     channel: str
     policy: ChannelPolicy
     origin: str = "api"
+    #: The channel's templates are the provider's (cloud): only its own ones may be sent.
+    native_templates: bool = False
 
     @property
     def is_template(self) -> bool:
@@ -274,7 +276,9 @@ def decide(candidate: Candidate, facts: Facts, tenant: TenantPolicy, now: dateti
     if candidate.is_template:
         spec = payload["template"]
         try:
-            template = choose(facts.templates, spec["name"], spec["language"], candidate.channel)
+            template = choose(
+                facts.templates, spec["name"], spec["language"], candidate.channel, own_only=candidate.native_templates
+            )
             payload = {**payload, **prepare_send(template, list(spec.get("params") or []))}
         except PolicyError as exc:
             return _refuse(exc)
@@ -305,7 +309,9 @@ def decide(candidate: Candidate, facts: Facts, tenant: TenantPolicy, now: dateti
             warnings.append(problem)
 
     key = content_key(candidate.type, payload)
-    if policy.duplicate_window_s > 0:
+    # The duplicate guard catches a CRM sending twice; a bot answering the same question twice
+    # (the menu again, the same FAQ answer) is a conversation, not a duplicate.
+    if policy.duplicate_window_s > 0 and candidate.origin != "automation":
         since = now - timedelta(seconds=policy.duplicate_window_s)
         if any(k == key and at > since for k, at in facts.recent.get(candidate.phone, ())):
             return _refuse(

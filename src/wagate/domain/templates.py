@@ -75,6 +75,8 @@ class Template:
     source: str = "local"
     provider_status: str | None = None
     id: int = 0
+    #: Meta's template id (cloud channels).
+    provider_id: str | None = None
 
     @property
     def param_count(self) -> int:
@@ -214,15 +216,25 @@ def prepare_send(template: Template, params: list[str]) -> dict[str, Any]:
     }
 
 
-def choose(candidates: list[Template], name: str, language: str, channel: str) -> Template:
+def choose(candidates: list[Template], name: str, language: str, channel: str, *, own_only: bool = False) -> Template:
     """Pick the template a message means: the channel's own first, then the tenant-wide one.
 
+    ``own_only`` (cloud channels, whose templates are Meta's): only the channel's own templates
+    count; a tenant-wide one that was never approved on this channel's account cannot be sent.
     Raises ``template_not_found`` when no template has the name at all, and
     ``template_language_not_found`` when it exists only in other languages.
     """
     language = normalize_language(language)
-    named = [t for t in candidates if t.name == name and t.channel in (channel, "")]
+    allowed = (channel,) if own_only else (channel, "")
+    named = [t for t in candidates if t.name == name and t.channel in allowed]
     if not named:
+        if own_only and any(t.name == name and t.channel == "" for t in candidates):
+            raise PolicyError(
+                f"template {name!r} is not on channel {channel!r}'s WhatsApp Business Account: submit it "
+                f"(POST /v1/templates with channel {channel!r}) and wait for Meta's approval",
+                code="template_not_found",
+                field="template.name",
+            )
         raise PolicyError(f"no template named {name!r}", code="template_not_found", field="template.name")
     matching = [t for t in named if t.language == language]
     if not matching:
@@ -423,4 +435,5 @@ def from_cloud(item: Any, channel: str) -> Template | None:
         channel=channel,
         source="cloud",
         provider_status=raw_status.upper(),
+        provider_id=str(_get(item, "id")) if _get(item, "id") is not None else None,
     )

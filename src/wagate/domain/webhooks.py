@@ -19,6 +19,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "channel.status",
     "consent.changed",
     "campaign.paused",
+    "template.status",
     "callback.requested",
 )
 FORMATS: tuple[str, ...] = ("native", "devino")
@@ -111,6 +112,8 @@ def ordering_key(event_type: str, message_id: int | None, payload: dict[str, Any
         return f"c:{str(payload['channel'])[:190]}"
     if event_type == "consent.changed" and payload.get("phone") is not None:
         return f"p:{str(payload['phone'])[:190]}"
+    if event_type == "template.status" and payload.get("template_id") is not None:
+        return f"t:{payload['template_id']}"
     return None
 
 

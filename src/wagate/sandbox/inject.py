@@ -77,7 +77,18 @@ def build_inbound(sim: Simulator, request: dict[str, Any]) -> tuple[str, dict[st
     context = request.get("context")
     if isinstance(context, dict) and context.get("message_id"):
         message["context"] = {"from": sim.config.display_phone_number, "id": context["message_id"]}
+    elif message["type"] in ("button", "interactive"):
+        # A button or list reply always answers a business message, and Meta says which one.
+        message["context"] = {"from": sim.config.display_phone_number, "id": _last_sent_to(sim, phone)}
     return wamid, message, str(request.get("name") or "Sandbox Customer")
+
+
+def _last_sent_to(sim: Simulator, phone: str) -> str:
+    """The newest message the simulated number sent to ``phone`` (a fresh id when there is none yet)."""
+    for record in reversed(sim.sent.values()):
+        if record.to == phone:
+            return record.id
+    return new_wamid(phone)
 
 
 def _media(sim: Simulator, media: Any, message: dict[str, Any]) -> None:

@@ -21,7 +21,6 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Connection
 
 from wagate.api.deps import current_principal
-from wagate.channels.cloud.client import DEFAULT_API_VERSION
 from wagate.channels.cloud.settings import CloudSettings, prepare_settings
 from wagate.domain.channels import merge_pacing, merge_policy
 from wagate.runtime import Runtime
@@ -38,6 +37,7 @@ CHANNEL_NAME = "sandbox"
 GRAPH_PREFIX = "/sandbox/graph"
 #: CONTRACT §7: a first free-text message goes through. The duplicate guard is off too, so a developer
 #: can repeat the same request while exploring; PATCH the channel to rehearse production rules.
+LEGACY_SANDBOX_VERSION = "v21.0"
 SANDBOX_POLICY = {"service_window": False, "consent": "warn", "duplicate_window_s": 0}
 
 Plugin = Callable[[Runtime, FastAPI], Awaitable[Callable[[], Awaitable[None]] | None]]
@@ -56,7 +56,6 @@ async def ensure_sandbox_channel(rt: Runtime, tenant_id: int, config: SimulatorC
     fresh_settings = prepare_settings(
         {
             "graph_url": graph_url,
-            "api_version": DEFAULT_API_VERSION,
             "phone_number_id": config.phone_number_id,
             "waba_id": config.waba_id,
             "display_phone_number": config.display_phone_number,
@@ -84,9 +83,14 @@ async def ensure_sandbox_channel(rt: Runtime, tenant_id: int, config: SimulatorC
                 is_default=first,
                 now=now,
             )
-        stale = existing.settings.get("graph_url") != graph_url
+        # Earlier releases pinned the sandbox channel to the then default v21.0, which Meta retires
+        # on 2027-01-21; the sandbox follows the default version instead.
+        pinned = existing.settings.get("api_version") == LEGACY_SANDBOX_VERSION
+        stale = existing.settings.get("graph_url") != graph_url or pinned
         if existing.kind == "cloud" and points_at_sandbox(existing.settings) and stale:
             settings = {**existing.settings, "graph_url": graph_url}
+            if pinned:
+                del settings["api_version"]
             return channel_repo.update_channel(conn, existing.id, {"settings": settings}, now)
         return existing
 

@@ -22,12 +22,25 @@ from wagate.api import browser_safety
 from wagate.api.openapi import json_body
 from wagate.errors import NotFoundError, ValidationError
 from wagate.sandbox.config import UNDELIVERABLE_MODES, parse_delays
-from wagate.sandbox.errors import GraphApiError
+from wagate.sandbox.errors import GraphApiError, unknown_path, unsupported
 from wagate.sandbox.simulator import Simulator
 from wagate.sandbox.templates import SimTemplate
 
 VERSION_RE = re.compile(r"^v\d{1,3}(\.\d{1,2})?$")
-TEMPLATE_STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED")
+TEMPLATE_STATUSES = (
+    "APPROVED",
+    "PENDING",
+    "REJECTED",
+    "PAUSED",
+    "DISABLED",
+    "IN_APPEAL",
+    "PENDING_DELETION",
+    "FLAGGED",
+    "REINSTATED",
+)
+TEMPLATE_CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
+TEMPLATE_QUALITIES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
+MESSAGING_TIERS = ("TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED")
 
 
 async def _graph(request: Request, sim: Simulator, version: str | None, work: Callable[[], Awaitable[Any]]) -> Response:
@@ -123,7 +136,9 @@ def graph_router(sim: Simulator) -> APIRouter:
                 limit = max(1, min(1000, int(request.query_params.get("limit", "25"))))
             except ValueError as exc:
                 raise GraphApiError(100, "limit must be a number.") from exc
-            return sim.list_templates(node, limit, request.query_params.get("after"), request.query_params.get("name"))
+            params = request.query_params
+            filters = {k: params[k] for k in ("name", "status", "category", "language") if params.get(k)}
+            return sim.list_templates(node, limit, params.get("after"), filters, version)
 
         return await _graph(request, sim, version, work)
 
@@ -131,6 +146,48 @@ def graph_router(sim: Simulator) -> APIRouter:
     async def create_template(version: str, node: str, request: Request) -> Response:
         async def work() -> Any:
             return sim.create_template(node, await _json_body(request))
+
+        return await _graph(request, sim, version, work)
+
+    @router.get("/{version}/{node}/whatsapp_business_profile", summary="The number's business profile")
+    async def get_profile(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return sim.get_profile(node, request.query_params.get("fields"))
+
+        return await _graph(request, sim, version, work)
+
+    @router.post("/{version}/{node}/whatsapp_business_profile", summary="Update the business profile")
+    async def update_profile(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return sim.update_profile(node, await _json_body(request))
+
+        return await _graph(request, sim, version, work)
+
+    @router.get("/{version}/{node}/phone_numbers", summary="The WABA's phone numbers")
+    async def phone_numbers(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return sim.phone_numbers(node)
+
+        return await _graph(request, sim, version, work)
+
+    @router.get("/{version}/{node}/block_users", summary="Blocked users")
+    async def blocked(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return sim.blocked_users(node)
+
+        return await _graph(request, sim, version, work)
+
+    @router.post("/{version}/{node}/block_users", summary="Block users")
+    async def block(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return sim.block_users(node, await _json_body(request), block=True)
+
+        return await _graph(request, sim, version, work)
+
+    @router.delete("/{version}/{node}/block_users", summary="Unblock users")
+    async def unblock(version: str, node: str, request: Request) -> Response:
+        async def work() -> Any:
+            return sim.block_users(node, await _json_body(request), block=False)
 
         return await _graph(request, sim, version, work)
 
@@ -147,6 +204,19 @@ def graph_router(sim: Simulator) -> APIRouter:
             return sim.delete_media(node)
 
         return await _graph(request, sim, version, work)
+
+    @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def unknown(path: str, request: Request) -> Response:
+        """Anything else answers as Graph does: an unknown edge (2500), or an object that does not
+        support the method (100, subcode 33) — never the gateway's own 404."""
+
+        async def work() -> Any:
+            parts = [p for p in path.split("/") if p]
+            if len(parts) == 2 and VERSION_RE.match(parts[0]):
+                raise unsupported(request.method, parts[1])
+            raise unknown_path("/".join(parts[1:] if parts and VERSION_RE.match(parts[0]) else parts))
+
+        return await _graph(request, sim, None, work)
 
     return router
 
@@ -205,7 +275,7 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
 
     @router.get("/read-receipts", summary="Inbound message ids the business marked read")
     async def read_receipts() -> dict[str, Any]:
-        return {"data": list(reversed(sim.read_marks))}
+        return {"data": list(reversed(sim.read_marks)), "typing": list(reversed(sim.typing))}
 
     @router.get("/webhooks", summary="Recent webhook deliveries and their outcome")
     async def webhooks(limit: int = 50) -> dict[str, Any]:
@@ -303,6 +373,59 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
         elif template.status != status:
             await sim.set_template_status(template, status, body.get("reason"))
         return template.as_graph()
+
+    def _template(name: str, body: dict[str, Any]) -> SimTemplate:
+        language = body.get("language")
+        if not isinstance(language, str) or not language:
+            raise ValidationError("language is required", field="language")
+        template = sim.find_template(name, language)
+        if template is None:
+            raise NotFoundError("no such template", field="name")
+        return template
+
+    @router.post(
+        "/templates/{name}/category",
+        summary="Meta recategorizes a template (or announces it: impending)",
+        openapi_extra=json_body(),
+    )
+    async def template_category(name: str, request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        template = _template(name, body)
+        category = str(body.get("category", "")).upper()
+        if category not in TEMPLATE_CATEGORIES:
+            raise ValidationError(f"category must be one of {', '.join(TEMPLATE_CATEGORIES)}", field="category")
+        impending = body.get("impending", False)
+        if not isinstance(impending, bool):
+            raise ValidationError("impending must be true or false", field="impending")
+        delivery = await sim.change_template_category(template, category, impending=impending)
+        return {
+            **template.as_graph(),
+            "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code},
+        }
+
+    @router.post("/templates/{name}/quality", summary="A template's quality rating changes", openapi_extra=json_body())
+    async def template_quality(name: str, request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        template = _template(name, body)
+        quality = str(body.get("quality", "")).upper()
+        if quality not in TEMPLATE_QUALITIES:
+            raise ValidationError(f"quality must be one of {', '.join(TEMPLATE_QUALITIES)}", field="quality")
+        delivery = await sim.change_template_quality(template, quality)
+        return {
+            **template.as_graph(),
+            "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code},
+        }
+
+    @router.post(
+        "/limits", summary="Meta changes the portfolio's messaging limit (webhook sent)", openapi_extra=json_body()
+    )
+    async def limits(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        tier = str(body.get("tier", "")).upper()
+        if tier not in MESSAGING_TIERS:
+            raise ValidationError(f"tier must be one of {', '.join(MESSAGING_TIERS)}", field="tier")
+        delivery = await sim.change_messaging_limit(tier)
+        return {**sim.phone_number(), "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code}}
 
     @router.get("/templates/{name}", summary="A template by name (every language)")
     async def get_template(name: str) -> dict[str, Any]:

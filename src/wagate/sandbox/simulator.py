@@ -22,10 +22,11 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from wagate.channels.cloud.versions import DEFAULT_API_VERSION
 from wagate.clock import Clock, SystemClock
 from wagate.sandbox.config import SimulatorConfig
-from wagate.sandbox.errors import GraphApiError
-from wagate.sandbox.templates import SimTemplate, default_templates
+from wagate.sandbox.errors import GraphApiError, unsupported
+from wagate.sandbox.templates import PLACEHOLDER, SimTemplate, default_templates
 from wagate.sandbox.webhooks import Delivery, WebhookSender, envelope
 
 MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
@@ -79,6 +80,7 @@ class SentRecord:
     status: str
     created: float
     errors: list[dict[str, Any]] = field(default_factory=list)
+    pricing: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -109,9 +111,24 @@ class Simulator:
         self.sent: OrderedDict[str, SentRecord] = OrderedDict()
         self.inbound: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         self.read_marks: deque[str] = deque(maxlen=LOG_SIZE)
+        self.typing: deque[str] = deque(maxlen=LOG_SIZE)
         self.last_inbound: dict[str, float] = {}
         self._recent_sends: deque[float] = deque()
         self.webhooks = WebhookSender(lambda: self.config, transport=webhook_transport)
+        self.profile: dict[str, Any] = {
+            "about": "Hello from the wagate sandbox",
+            "address": "",
+            "description": "",
+            "email": "",
+            "profile_picture_url": "",
+            "websites": [],
+            "vertical": "OTHER",
+        }
+        self.blocked: OrderedDict[str, None] = OrderedDict()
+        #: Meta's portfolio messaging limit and the number's throughput level (``account_update`` /
+        #: ``phone_number_quality_update`` webhooks announce changes).
+        self.messaging_limit = "TIER_2K"
+        self.quality_rating = "GREEN"
 
     async def close(self) -> None:
         await self.webhooks.close()
@@ -138,11 +155,9 @@ class Simulator:
             )
         self._recent_sends.append(now)
 
-    def _check_phone_number_id(self, node: str) -> None:
+    def _check_phone_number_id(self, node: str, method: str = "post") -> None:
         if node != self.config.phone_number_id:
-            raise GraphApiError(
-                100, f"Unsupported post request. Object with ID '{node}' does not exist or cannot be used."
-            )
+            raise unsupported(method, node)
 
     async def post_messages(self, node: str, body: Any) -> dict[str, Any]:
         """``POST /{phone_number_id}/messages``: send, or mark an inbound message read."""
@@ -155,6 +170,11 @@ class Simulator:
             message_id = body.get("message_id")
             if not isinstance(message_id, str) or not message_id:
                 raise GraphApiError(100, "The parameter message_id is required.")
+            indicator = body.get("typing_indicator")
+            if indicator is not None:
+                if not isinstance(indicator, dict) or indicator.get("type") != "text":
+                    raise GraphApiError(100, "typing_indicator.type must be 'text'.")
+                self.typing.append(message_id)
             self.read_marks.append(message_id)
             return {"success": True}
         to = digits(body.get("to"))
@@ -177,7 +197,15 @@ class Simulator:
                 "replied to this number.",
             )
         wamid = new_wamid(to)
-        record = SentRecord(id=wamid, to=to, type=kind, body=body, status="accepted", created=self.now())
+        record = SentRecord(
+            id=wamid,
+            to=to,
+            type=kind,
+            body=body,
+            status="accepted",
+            created=self.now(),
+            pricing=self._pricing(to, kind, body),
+        )
         self._remember(record)
         self.webhooks.spawn(self._progress(record, failure))
         if self.config.answer_delay_seconds > 0:  # accepted; the answer is late ("slow answer" mode)
@@ -187,6 +215,22 @@ class Simulator:
             "contacts": [{"input": str(body.get("to")), "wa_id": to}],
             "messages": [{"id": wamid, **({"message_status": "accepted"} if kind == "template" else {})}],
         }
+
+    def _pricing(self, to: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Meta's per-message pricing object for this send: a template is billed by its category,
+        except a utility template inside the customer service window; a free-form message (only
+        possible inside the window) is a free service message."""
+        in_window = self._in_window(to)
+        if kind != "template":
+            return {"billable": False, "pricing_model": "PMP", "category": "service", "type": "free_customer_service"}
+        obj = body.get("template") or {}
+        language = obj.get("language") if isinstance(obj, dict) else None
+        code = language.get("code") if isinstance(language, dict) else None
+        found = self.find_template(str(obj.get("name")), str(code)) if isinstance(obj, dict) else None
+        category = (found.category if found is not None else "MARKETING").lower()
+        if category == "utility" and in_window:
+            return {"billable": False, "pricing_model": "PMP", "category": "utility", "type": "free_customer_service"}
+        return {"billable": True, "pricing_model": "PMP", "category": category, "type": "regular"}
 
     def _in_window(self, phone: str) -> bool:
         last = self.last_inbound.get(phone)
@@ -287,9 +331,8 @@ class Simulator:
         }
         if errors:
             item["errors"] = errors
-        else:
-            category = "marketing" if record.type == "template" else "service"
-            item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": category}
+        elif record.pricing is not None:
+            item["pricing"] = dict(record.pricing)
         return envelope(self.config, {"statuses": [item]})
 
     # media ---------------------------------------------------------------------------
@@ -329,15 +372,10 @@ class Simulator:
                 "id": media.id,
             }
         if node == self.config.phone_number_id:
-            return {
-                "verified_name": "wagate sandbox",
-                "display_phone_number": self.config.display_phone_number,
-                "quality_rating": "GREEN",
-                "id": node,
-            }
+            return self.phone_number()
         if node == self.config.waba_id:
             return {"id": node, "name": "wagate sandbox", "currency": "USD", "timezone_id": "1"}
-        raise GraphApiError(100, f"Unsupported get request. Object with ID '{node}' does not exist.")
+        raise unsupported("get", node)
 
     def delete_media(self, node: str) -> dict[str, bool]:
         if self.media.pop(node, None) is None:
@@ -350,12 +388,120 @@ class Simulator:
             raise GraphApiError(100, f"Object with ID '{media_id}' does not exist.")
         return media
 
+    # the phone number, its profile, blocked users ------------------------------------
+
+    def phone_number(self) -> dict[str, Any]:
+        """A phone number object as ``GET /{phone_number_id}`` and ``GET /{waba_id}/phone_numbers`` give it."""
+        return {
+            "verified_name": "wagate sandbox",
+            "code_verification_status": "VERIFIED",
+            "display_phone_number": self.config.display_phone_number,
+            "quality_rating": self.quality_rating,
+            "platform_type": "CLOUD_API",
+            "throughput": {"level": "STANDARD"},
+            "whatsapp_business_manager_messaging_limit": self.messaging_limit,
+            "messaging_limit_tier": self.messaging_limit,
+            "name_status": "APPROVED",
+            "status": "CONNECTED",
+            "id": self.config.phone_number_id,
+        }
+
+    async def change_messaging_limit(self, tier: str) -> Delivery:
+        """Meta moves the portfolio to ``tier``: a ``phone_number_quality_update`` webhook (its 2026 shape)."""
+        old, self.messaging_limit = self.messaging_limit, tier
+        order = ["TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"]
+        up = order.index(tier) > order.index(old) if old in order and tier in order else True
+        value = {
+            "display_phone_number": self.config.display_phone_number,
+            "event": "UPGRADE" if up else "DOWNGRADE",
+            "old_limit": old,
+            "max_daily_conversations_per_business": tier,
+        }
+        body = envelope(self.config, value, "phone_number_quality_update", at=self.now())
+        return await self.webhooks.deliver(body, "account")
+
+    def phone_numbers(self, node: str) -> dict[str, Any]:
+        if node != self.config.waba_id:
+            raise unsupported("get", node)
+        cursor = base64.b64encode(self.config.phone_number_id.encode()).decode()
+        return {"data": [self.phone_number()], "paging": {"cursors": {"before": cursor, "after": cursor}}}
+
+    def get_profile(self, node: str, fields: str | None) -> dict[str, Any]:
+        self._check_phone_number_id(node, "get")
+        wanted = [f.strip() for f in (fields or "").split(",") if f.strip()] or list(self.profile)
+        data = {k: self.profile[k] for k in wanted if k in self.profile}
+        return {"data": [{**data, "messaging_product": "whatsapp"}]}
+
+    def update_profile(self, node: str, body: Any) -> dict[str, Any]:
+        self._check_phone_number_id(node)
+        if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
+            raise GraphApiError(100, "The parameter messaging_product is required and must be 'whatsapp'.")
+        limits = {"about": 139, "address": 256, "description": 512, "email": 128, "vertical": 64}
+        for key, value in body.items():
+            if key in ("messaging_product", "profile_picture_handle"):
+                continue
+            if key == "websites":
+                if not isinstance(value, list) or len(value) > 2 or not all(isinstance(w, str) for w in value):
+                    raise GraphApiError(100, "websites must be a list of at most 2 URLs.")
+                self.profile["websites"] = list(value)
+            elif key in limits:
+                if not isinstance(value, str) or len(value) > limits[key]:
+                    raise GraphApiError(100, f"{key} must be a string of at most {limits[key]} characters.")
+                self.profile[key] = value
+            else:
+                raise GraphApiError(100, f"Param {key} is not a valid whatsapp business profile field.")
+        handle = body.get("profile_picture_handle")
+        if isinstance(handle, str) and handle:
+            self.profile["profile_picture_url"] = f"{self.config.graph_base_url}/attachments/{handle}"
+        return {"success": True}
+
+    def block_users(self, node: str, body: Any, *, block: bool) -> dict[str, Any]:
+        self._check_phone_number_id(node)
+        users = body.get("block_users") if isinstance(body, dict) else None
+        if not isinstance(users, list) or not users:
+            raise GraphApiError(131008, "block_users is required.")
+        done: list[dict[str, str]] = []
+        for item in users:
+            raw = item.get("user") if isinstance(item, dict) else None
+            phone = digits(raw)
+            if phone is None:
+                raise GraphApiError(100, f"Invalid user: {raw!r}.")
+            if block:
+                self.blocked[phone] = None
+            else:
+                self.blocked.pop(phone, None)
+            done.append({"input": str(raw), "wa_id": phone})
+        key = "added_users" if block else "removed_users"
+        return {"messaging_product": "whatsapp", "block_users": {key: done}}
+
+    def blocked_users(self, node: str) -> dict[str, Any]:
+        self._check_phone_number_id(node, "get")
+        return {
+            "data": [{"messaging_product": "whatsapp", "wa_id": p} for p in self.blocked],
+            "paging": {"cursors": {}},
+        }
+
     # templates -----------------------------------------------------------------------
 
-    def list_templates(self, node: str, limit: int, after: str | None, name: str | None) -> dict[str, Any]:
+    def list_templates(
+        self, node: str, limit: int, after: str | None, filters: dict[str, str], version: str = DEFAULT_API_VERSION
+    ) -> dict[str, Any]:
+        """``GET /{waba_id}/message_templates``: Meta's filters (``name`` contains, ``status``,
+        ``category``, ``language``), cursor paging and the ``summary`` Meta adds."""
         if node != self.config.waba_id:
-            raise GraphApiError(100, f"Unsupported get request. Object with ID '{node}' does not exist.")
-        items = [t for t in self.templates if name is None or t.name == name]
+            raise unsupported("get", node)
+        name = filters.get("name")
+        statuses = {v.strip().upper() for v in filters.get("status", "").split(",") if v.strip()}
+        categories = {v.strip().upper() for v in filters.get("category", "").split(",") if v.strip()}
+        language = filters.get("language")
+        items = [
+            t
+            for t in self.templates
+            if (not name or name.lower() in t.name.lower())
+            and (not statuses or t.status in statuses)
+            and (not categories or t.category in categories)
+            and (not language or t.language == language)
+        ]
         start = 0
         if after:
             try:
@@ -372,8 +518,14 @@ class Simulator:
             body["paging"] = {"cursors": cursors}
             if start + len(page) < len(items):
                 body["paging"]["next"] = (
-                    f"{self.config.graph_base_url}/v21.0/{node}/message_templates?limit={limit}&after={cursors['after']}"
+                    f"{self.config.graph_base_url}/{version}/{node}/message_templates?limit={limit}&after={cursors['after']}"
                 )
+        body["summary"] = {
+            "total_count": len(items),
+            "message_template_count": len(self.templates),
+            "message_template_limit": 250,
+            "are_translations_complete": True,
+        }
         return body
 
     def create_template(self, node: str, body: Any) -> dict[str, Any]:
@@ -390,6 +542,16 @@ class Simulator:
             raise GraphApiError(100, f"Content in this language already exists for template {name}.")
         raw_components = body.get("components")
         components = [c for c in raw_components if isinstance(c, dict)] if isinstance(raw_components, list) else []
+        for component in components:
+            if str(component.get("type", "")).upper() != "BODY":
+                continue
+            count = len(set(PLACEHOLDER.findall(str(component.get("text") or ""))))
+            example = component.get("example")
+            samples = example.get("body_text") if isinstance(example, dict) else None
+            if count and not (isinstance(samples, list) and samples and len(samples[0] or []) == count):
+                raise GraphApiError(
+                    100, f"The body has {count} variable(s): example.body_text must give one sample each."
+                )
         template = SimTemplate(
             id=numeric_id(),
             name=name,
@@ -414,9 +576,43 @@ class Simulator:
             "message_template_id": int(template.id),
             "message_template_name": template.name,
             "message_template_language": template.language,
-            "reason": reason,
+            "reason": reason or "NONE",
         }
-        return await self.webhooks.deliver(envelope(self.config, value, "message_template_status_update"), "template")
+        body = envelope(self.config, value, "message_template_status_update", at=self.now())
+        return await self.webhooks.deliver(body, "template")
+
+    async def change_template_category(self, template: SimTemplate, category: str, *, impending: bool) -> Delivery:
+        """``template_category_update``: Meta is about to recategorize (``impending``: from a day later)
+        or has done so."""
+        value: dict[str, Any] = {
+            "message_template_id": int(template.id),
+            "message_template_name": template.name,
+            "message_template_language": template.language,
+        }
+        if impending:
+            value.update(
+                correct_category=category,
+                new_category=template.category,
+                category_update_timestamp=int(self.now()) + 24 * 3600,
+            )
+        else:
+            value.update(previous_category=template.category, new_category=category)
+            template.category = category
+        body = envelope(self.config, value, "template_category_update", at=self.now())
+        return await self.webhooks.deliver(body, "template")
+
+    async def change_template_quality(self, template: SimTemplate, quality: str) -> Delivery:
+        """``message_template_quality_update`` (GREEN, YELLOW, RED, UNKNOWN)."""
+        value = {
+            "previous_quality_score": template.quality,
+            "new_quality_score": quality,
+            "message_template_id": int(template.id),
+            "message_template_name": template.name,
+            "message_template_language": template.language,
+        }
+        template.quality = quality
+        body = envelope(self.config, value, "message_template_quality_update", at=self.now())
+        return await self.webhooks.deliver(body, "template")
 
     # contacts (the On-Premises API's check, a sandbox extra) ------------------------
 

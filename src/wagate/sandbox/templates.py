@@ -21,6 +21,7 @@ class SimTemplate:
     status: str  # APPROVED | PENDING | REJECTED | PAUSED | DISABLED
     category: str  # MARKETING | UTILITY | AUTHENTICATION
     components: list[dict[str, Any]] = field(default_factory=list)
+    quality: str = "UNKNOWN"  # GREEN | YELLOW | RED | UNKNOWN
 
     @property
     def body(self) -> str:
@@ -34,10 +35,17 @@ class SimTemplate:
         return len(set(PLACEHOLDER.findall(self.body)))
 
     def as_graph(self) -> dict[str, Any]:
+        components = []
+        for component in self.components:
+            item = dict(component)
+            if str(item.get("type", "")).upper() == "BODY" and "example" not in item and self.param_count:
+                # Meta lists the examples a template was submitted with; give one per variable.
+                item["example"] = {"body_text": [[f"sample {i + 1}" for i in range(self.param_count)]]}
+            components.append(item)
         return {
             "name": self.name,
             "parameter_format": "POSITIONAL",
-            "components": self.components,
+            "components": components,
             "language": self.language,
             "status": self.status,
             "category": self.category,
@@ -45,8 +53,11 @@ class SimTemplate:
         }
 
 
-def _body(text: str) -> list[dict[str, Any]]:
-    return [{"type": "BODY", "text": text}]
+def _body(text: str, examples: list[str] | None = None) -> list[dict[str, Any]]:
+    body: dict[str, Any] = {"type": "BODY", "text": text}
+    if examples:
+        body["example"] = {"body_text": [examples]}
+    return [body]
 
 
 def default_templates() -> list[SimTemplate]:
@@ -73,7 +84,7 @@ def default_templates() -> list[SimTemplate]:
             "en",
             "APPROVED",
             "UTILITY",
-            _body("Hello {{1}}, your order {{2}} has shipped."),
+            _body("Hello {{1}}, your order {{2}} has shipped.", ["Anna", "#1042"]),
         ),
         SimTemplate(
             "300000000000003",
@@ -81,7 +92,7 @@ def default_templates() -> list[SimTemplate]:
             "ru",
             "APPROVED",
             "UTILITY",
-            _body("Здравствуйте, {{1}}! Ваш заказ {{2}} отправлен."),
+            _body("Здравствуйте, {{1}}! Ваш заказ {{2}} отправлен.", ["Анна", "#1042"]),
         ),
         SimTemplate(
             "300000000000004",
@@ -89,7 +100,7 @@ def default_templates() -> list[SimTemplate]:
             "en",
             "PENDING",
             "MARKETING",
-            _body("Spring sale: {{1}} off everything until Sunday."),
+            _body("Spring sale: {{1}} off everything until Sunday.", ["20%"]),
         ),
         SimTemplate(
             "300000000000005",

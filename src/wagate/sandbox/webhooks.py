@@ -30,8 +30,13 @@ def signature(body: bytes, app_secret: str) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def envelope(config: SimulatorConfig, value: dict[str, Any], field: str = "messages") -> dict[str, Any]:
-    """``{"object": "whatsapp_business_account", "entry": [{"id": WABA, "changes": [{"value", "field"}]}]}``."""
+def envelope(
+    config: SimulatorConfig, value: dict[str, Any], field: str = "messages", at: float | None = None
+) -> dict[str, Any]:
+    """``{"object": "whatsapp_business_account", "entry": [{"id": WABA, "changes": [{"value", "field"}]}]}``.
+
+    Account-level fields (templates, account updates) carry ``entry[].time`` as Meta sends it;
+    ``messages`` changes do not."""
     if field == "messages":
         value = {
             "messaging_product": "whatsapp",
@@ -41,10 +46,11 @@ def envelope(config: SimulatorConfig, value: dict[str, Any], field: str = "messa
             },
             **value,
         }
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": config.waba_id, "changes": [{"value": value, "field": field}]}],
-    }
+    entry: dict[str, Any] = {"id": config.waba_id}
+    if field != "messages":
+        entry["time"] = int(at if at is not None else time.time())
+    entry["changes"] = [{"value": value, "field": field}]
+    return {"object": "whatsapp_business_account", "entry": [entry]}
 
 
 @dataclass(frozen=True, slots=True)

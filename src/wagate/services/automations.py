@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from wagate.domain.automations import SESSION_GAP, BotState, Reaction, Settings, parse_settings, react
 from wagate.domain.consent import match_optout_keyword
-from wagate.domain.messages import OutboundDraft
+from wagate.domain.messages import MAX_TEXT, OutboundDraft
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import TenantPolicy, tenant_timezone
 from wagate.errors import NotFoundError, ValidationError
@@ -105,14 +105,17 @@ class Automations:
 
     # ------------------------------------------------------------ settings
 
-    def _settings_in(self, conn: Connection, tenant: Tenant) -> Settings:
-        cached = self._cache.get(tenant.id)
+    def _settings_in(self, conn: Connection, tenant_id: int) -> Settings:
+        """The tenant's settings, cached: a tenant without automations costs one cached lookup per inbound.
+
+        The stored body always carries its schedule's zone (``put`` stores it), so no tenant row is needed.
+        """
+        cached = self._cache.get(tenant_id)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        stored = repo.get_settings(conn, tenant.id)
-        zone = tenant_timezone(tenant.settings) or "UTC"
-        settings = parse_settings(stored[0], zone) if stored else Settings(enabled=False)
-        self._cache[tenant.id] = (time.monotonic(), settings)
+        stored = repo.get_settings(conn, tenant_id)
+        settings = parse_settings(stored[0]) if stored else Settings(enabled=False)
+        self._cache[tenant_id] = (time.monotonic(), settings)
         return settings
 
     async def get(self, tenant: Tenant) -> dict[str, Any]:
@@ -146,11 +149,11 @@ class Automations:
         payload: dict[str, Any],
         now: datetime,
     ) -> None:
+        settings = self._settings_in(conn, channel.tenant_id).for_channel(channel.name)
+        if not settings.active:
+            return
         tenant = tenant_repo.get_tenant(conn, channel.tenant_id)
         if tenant is None:
-            return
-        settings = self._settings_in(conn, tenant).for_channel(channel.name)
-        if not settings.active:
             return
         text = inbound_text(payload)
         if text is not None and match_optout_keyword(text, TenantPolicy.of(tenant.settings).optout_keywords):
@@ -163,11 +166,11 @@ class Automations:
         reaction = react(settings, state, text, phone=phone, now=now, region=tenant.default_region)
         repo.put_state(conn, tenant.id, conversation.id, reaction.state.as_json(), now)
         if reaction.replies:
-            items = [
-                (OutboundDraft(to=phone, type="text", text=reply, channel=channel.name, origin="automation"), channel)
-                for reply in reaction.replies
-            ]
-            for outcome in accept_in_transaction(conn, rt, tenant, items, now):
+            # One message per client message: the parts (away message, menu …) joined. The
+            # channel's per-recipient pacing would space separate messages seconds apart.
+            text = "\n\n".join(reaction.replies)[:MAX_TEXT]
+            draft = OutboundDraft(to=phone, type="text", text=text, channel=channel.name, origin="automation")
+            for outcome in accept_in_transaction(conn, rt, tenant, [(draft, channel)], now):
                 if not isinstance(outcome, Accepted):
                     log.info("automation reply to %s not sent: %s", conversation.id, outcome)
         if reaction.handoff:
@@ -271,6 +274,17 @@ class Automations:
             return {"conversation_id": conversation_id, "bot": bot}
 
         return await self.rt.db.write(job)
+
+    async def mode_of(self, tenant: Tenant, conversation_id: int) -> str | None:
+        """``bot`` or ``human`` for a conversation the bot spoke in; ``None`` if it never did."""
+
+        def job(conn: Connection) -> str | None:
+            if conversation_repo.get_conversation(conn, tenant.id, conversation_id) is None:
+                raise NotFoundError(f"conversation {conversation_id} not found", field="id")
+            stored = repo.get_state(conn, conversation_id)
+            return str(stored[0].get("mode", "bot")) if stored else None
+
+        return await self.rt.db.read(job)
 
     async def dry_run(
         self,

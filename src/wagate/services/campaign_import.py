@@ -160,7 +160,9 @@ async def find_template(rt: Runtime, tenant: Tenant, spec: CampaignSpec, channel
             )
         language = languages[0] if languages else "en"
     try:
-        template = choose(found, spec.template, normalize_language(language), channel.name)
+        template = choose(
+            found, spec.template, normalize_language(language), channel.name, own_only=channel.kind == "cloud"
+        )
     except PolicyError as exc:
         raise ValidationError(exc.message, field="template", code=exc.code) from exc
     if template.status != "approved":
@@ -220,6 +222,7 @@ class Importer:
             channel=self.channel.name,
             policy=self.policy,
             origin="campaign",
+            native_templates=self.channel.kind == "cloud",
         )
 
     async def run(self, rows: Iterator[CsvRow]) -> DryRun:

@@ -24,6 +24,7 @@ from wagate.domain import campaigns as domain
 from wagate.domain.campaigns import CampaignSpec, Protection, SendingWindow, build_stats
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
+from wagate.services import pricing as pricing_service
 from wagate.services.campaign_import import Importer, RecipientFile, consent_mode, find_template
 from wagate.services.messages import resolve_channel
 from wagate.store.repos import campaigns as repo
@@ -104,6 +105,9 @@ async def create_campaign(rt: Runtime, tenant: Tenant, spec: CampaignSpec, sourc
     summary = report.as_json()
     summary["consent_mode"] = consent_mode(channel)
     summary["consent_scope"] = template.required_scope
+    summary["cost_estimate"] = await pricing_service.campaign_estimate(
+        rt, tenant, campaign_id, template.category, channel.kind
+    )
     done = rt.clock.now()
     await rt.db.write(
         lambda c: repo.update_campaign(
@@ -143,6 +147,7 @@ async def stats(rt: Runtime, campaign: Any) -> dict[str, Any]:
     reply_until = campaign.finished_at + domain.REPLY_WINDOW if campaign.finished_at else None
     rows = await rt.db.read(lambda c: repo.stats_rows(c, campaign, reply_until))
     result = build_stats(rows)
+    result["cost"] = await pricing_service.campaign_cost(rt, campaign.id)
     if large:
         if len(cache) > 1000:
             cache.clear()

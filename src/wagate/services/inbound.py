@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from wagate.domain.statuses import Status
 from wagate.runtime import Runtime
 from wagate.store.repos import messages as message_repo
+from wagate.store.repos import pricing as pricing_repo
 from wagate.store.repos.channels import ChannelRow
 
 #: Hooks run inside the inbound message's transaction: ``hook(conn, rt, channel, message_id, phone, payload, now)``.
@@ -82,10 +83,13 @@ async def record_provider_status(
     error_code: str | None = None,
     error_message: str | None = None,
     reason: str | None = None,
+    pricing: dict[str, Any] | None = None,
 ) -> bool:
     """Advance the message the provider knows as ``provider_id``. Returns False if no such message.
 
     Late or repeated updates are recorded and ignored by the state machine, never an error.
+    ``pricing`` (the provider's, see ``domain.pricing``) is stored with its cost in the same
+    transaction, before the status, so the status event already carries it.
     """
     now = rt.clock.now()
 
@@ -93,6 +97,8 @@ async def record_provider_status(
         row = message_repo.find_by_provider_id(conn, provider_id, channel.id)
         if row is None:
             return False
+        if pricing is not None:
+            pricing_repo.record_pricing(conn, row.id, pricing)
         message_repo.apply_status(
             conn,
             row.id,

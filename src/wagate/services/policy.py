@@ -64,6 +64,7 @@ def candidate_of(item: Pending, policy: ChannelPolicy) -> Candidate:
         channel=item.channel.name,
         policy=policy,
         origin=item.message.origin,
+        native_templates=item.channel.kind == "cloud",
     )
 
 

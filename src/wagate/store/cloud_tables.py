@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from wagate.store.tables import BigId, metadata
-from wagate.store.types import UTCDateTime
+from wagate.store.types import JSONType, UTCDateTime
 
 cloud_pending_statuses = sa.Table(
     "cloud_pending_statuses",
@@ -23,6 +23,7 @@ cloud_pending_statuses = sa.Table(
     sa.Column("error_code", sa.String(64), nullable=True),
     sa.Column("error_message", sa.Text(), nullable=True),
     sa.Column("provider_code", sa.String(16), nullable=True),
+    sa.Column("pricing", JSONType, nullable=True),
     sa.Column("received_at", UTCDateTime(), nullable=False),
     sa.Index("ix_cloud_pending_statuses_provider", "channel_id", "provider_id", "id"),
 )

@@ -35,6 +35,10 @@ templates = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("source", sa.String(8), nullable=False, server_default="local"),
     sa.Column("provider_status", sa.String(32), nullable=True),
+    # Meta's template id and what its webhooks said beyond the status: quality, a category change
+    # (``impending`` or done), the rejection reason.
+    sa.Column("provider_id", sa.String(64), nullable=True),
+    sa.Column("provider_info", JSONType, nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("tenant_id", "channel", "name", "language"),

@@ -82,6 +82,11 @@ messages = sa.Table(
     sa.Column("operator", sa.String(128), nullable=True),
     sa.Column("origin", sa.String(16), nullable=False, server_default="api"),
     sa.Column("campaign_id", BigId, nullable=True),
+    # The provider's pricing object of the message (Meta's, from status webhooks) and what it cost by
+    # the tenant's rate card when it became known.
+    sa.Column("pricing", JSONType, nullable=True),
+    sa.Column("cost_amount", sa.Numeric(16, 6, asdecimal=False), nullable=True),
+    sa.Column("cost_currency", sa.String(3), nullable=True),
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("due_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=True),

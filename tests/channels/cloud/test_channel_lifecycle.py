@@ -14,8 +14,8 @@ from wagate.channels.cloud.channel import CloudChannel
 def slow_graph(delay: float) -> FastAPI:
     app = FastAPI()
 
-    @app.post("/v21.0/{node}/messages")
-    async def messages(node: str) -> dict[str, object]:
+    @app.post("/{version}/{node}/messages")
+    async def messages(version: str, node: str) -> dict[str, object]:
         await asyncio.sleep(delay)
         return {"messaging_product": "whatsapp", "contacts": [], "messages": [{"id": "wamid.SLOW"}]}
 

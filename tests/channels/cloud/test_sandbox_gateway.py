@@ -493,7 +493,10 @@ async def test_template_errors_known_from_the_synced_templates_are_refused_at_ac
     assert response.json()["error"]["code"] == code
 
 
-async def test_a_template_the_cloud_api_does_not_know_fails_the_message_with_132001(live: Live) -> None:
+async def test_a_tenant_wide_template_is_submitted_to_meta_and_refused_on_the_cloud_channel_until_approved(
+    live: Live,
+) -> None:
+    await live.client.patch("/sandbox/config", json={"template_review_seconds": None})
     created = await live.client.post(
         "/v1/templates",
         json={
@@ -505,13 +508,18 @@ async def test_a_template_the_cloud_api_does_not_know_fails_the_message_with_132
         },
     )
     assert created.status_code == 201, created.text
-    sent = await live.send(
-        {"to": PHONE, "type": "template", "template": {"name": "legacy_notice", "language": "en", "params": ["Anna"]}}
+    assert created.json()["channel"] is None
+    assert [(s["channel"], s["status"]) for s in created.json()["submissions"]] == [("sandbox", "pending")]
+    refused = await live.client.post(
+        "/v1/messages",
+        json={
+            "to": PHONE,
+            "type": "template",
+            "template": {"name": "legacy_notice", "language": "en", "params": ["A"]},
+        },
     )
-    message = await live.wait(sent["id"])
-    assert message["status"] == "failed"
-    assert message["error"]["code"] == "template_not_found"
-    assert message["attempts"] == 1
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "template_not_approved"
 
 
 async def test_outside_the_24_hour_window_free_text_fails_with_131047(live: Live) -> None:

@@ -274,3 +274,28 @@ def test_the_phone_number_id_of_another_number_is_reported() -> None:
 @pytest.mark.parametrize("body", [None, [], "x", {"object": "whatsapp_business_account", "entry": "nope"}])
 def test_malformed_bodies_yield_nothing(body: Any) -> None:
     assert parse_envelope(body) == []
+
+
+# pricing: the shape of Meta's status webhook reference
+# (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status/),
+# per-message pricing since July 2025: pricing_model PMP, category, type regular | free_customer_service | free_entry_point.
+
+
+@pytest.mark.parametrize(
+    ("file", "pricing"),
+    [
+        (
+            "status_sent_pmp.json",
+            {"pricing_model": "PMP", "category": "marketing", "type": "regular", "billable": True},
+        ),
+        (
+            "status_delivered_free_service.json",
+            {"pricing_model": "PMP", "category": "service", "type": "free_customer_service", "billable": False},
+        ),
+        # the older shape, without ``type``: billable is kept as Meta said it
+        ("status_sent.json", {"pricing_model": "PMP", "category": "utility", "type": None, "billable": True}),
+    ],
+)
+def test_the_pricing_object_of_a_status_is_kept(file: str, pricing: dict[str, Any]) -> None:
+    (batch,) = parse_envelope(load(file))
+    assert batch.statuses[0].pricing == pricing

@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from wagate.api.deps import AdminDep, JsonObject, OperatorDep, PrincipalDep, RowId, RuntimeDep
 from wagate.errors import ValidationError
-from wagate.runtime import Runtime
 from wagate.services.automations import Automations, callback_json, normalize_optional_phone
 from wagate.services.messages import resolve_channel
 
@@ -109,10 +108,3 @@ async def set_bot(conversation_id: RowId, request: Request, principal: OperatorD
     if not isinstance(active, bool):
         raise ValidationError("active is true (the bot answers) or false (people do)", field="active")
     return await _service(request).set_mode(principal.tenant, conversation_id, active)
-
-
-async def automations_plugin(rt: Runtime, app: FastAPI) -> None:
-    """Install the bot's hooks and mount its API. Added after the dashboard plug-in: the bot
-    answers within conversations, which the dashboard plug-in's hook keeps."""
-    app.state.automations = Automations.install(rt)
-    app.include_router(router)

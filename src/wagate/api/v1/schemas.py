@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from wagate.api.models import RequestBody, ResponseBody
+from wagate.domain.pricing import NOT_BILLED, UNBILLED_KINDS
 
 MessageTypeName = Literal["text", "image", "document", "audio", "voice", "video", "location", "contacts", "template"]
 StatusName = Literal[
@@ -139,6 +140,17 @@ def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def pricing_fields(row: Any) -> dict[str, Any]:
+    """``pricing`` and ``cost`` of a message once known; outbound messages of channels nobody bills per
+    message (device, web) say so: ``pricing.type`` ``not_billed`` and a cost of 0."""
+    pricing = getattr(row, "pricing", None)
+    amount = getattr(row, "cost_amount", None)
+    if pricing is None and row.direction == "out" and getattr(row, "channel_kind", None) in UNBILLED_KINDS:
+        return {"pricing": dict(NOT_BILLED), "cost": {"amount": 0.0, "currency": None}}
+    cost = {"amount": amount, "currency": getattr(row, "cost_currency", None)} if amount is not None else None
+    return {"pricing": pricing, "cost": cost}
+
+
 def message_json(row: Any, history: list[Any] | None = None) -> dict[str, Any]:
     """The native representation of a message row (joined with its channel name)."""
     payload = row.payload or {}
@@ -163,6 +175,7 @@ def message_json(row: Any, history: list[Any] | None = None) -> dict[str, Any]:
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
         "expires_at": iso(row.expires_at),
+        **pricing_fields(row),
     }
     if history is not None:
         data["history"] = [

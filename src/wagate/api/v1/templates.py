@@ -52,10 +52,15 @@ class TemplateOut(ResponseBody):
     buttons: list[Any]
     status: str
     provider_status: str | None
+    provider_id: str | None = None
+    provider_info: dict[str, Any] | None = None
     channel: str | None
     source: str | None
     created_at: str | None
     updated_at: str | None
+    submissions: list[dict[str, Any]] | None = Field(
+        default=None, description="On creation without a channel: one result per cloud channel it was submitted to"
+    )
 
 
 @router.post(
@@ -65,8 +70,10 @@ class TemplateOut(ResponseBody):
     responses={201: {"model": TemplateOut, "description": "Created"}},
 )
 async def create_template(principal: PrincipalDep, rt: RuntimeDep, body: TemplateIn) -> JSONResponse:
-    row = await service.create_template(rt, principal.tenant, body.fields(), is_admin=principal.role == "admin")
-    return JSONResponse(service.template_json(row), status_code=201)
+    created = await service.create_template(rt, principal.tenant, body.fields(), is_admin=principal.role == "admin")
+    if isinstance(created, service.TemplateCreated):
+        return JSONResponse({**service.template_json(created.row), "submissions": created.submissions}, status_code=201)
+    return JSONResponse(service.template_json(created), status_code=201)
 
 
 @router.get("", summary="Templates, by id, with cursor paging", response_model=Page[TemplateOut])

@@ -28,7 +28,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
@@ -40,6 +40,7 @@ from wagate.channels.cloud import payloads
 from wagate.channels.cloud.client import GraphClient
 from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, to_send_error
 from wagate.channels.cloud.settings import CloudSettings
+from wagate.channels.cloud.versions import notice
 from wagate.channels.cloud.webhook import MediaRef
 from wagate.errors import ChannelError, DeliveryUnknown, SendError
 from wagate.services import media as media_service
@@ -63,6 +64,7 @@ PRESENCE_TTL = timedelta(days=7)
 UPLOAD_CACHE_SECONDS = 24 * 3600
 UPLOAD_CACHE_SIZE = 1000
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+PROFILE_FIELDS = "about,address,description,email,profile_picture_url,websites,vertical"
 #: Failures before a byte of the request could reach Meta: sending again cannot duplicate anything.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
 NON_PUBLIC_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp")
@@ -158,6 +160,10 @@ class CloudChannel:
     async def start(self) -> None:
         lease = self.rt.settings.lease_seconds if self.rt is not None else None
         warn_if_lease_shorter(self.config.name, self.settings.timeout_seconds, lease)
+        today = (self.rt.clock.now() if self.rt is not None else datetime.now(UTC)).date()
+        version = notice(self.settings.api_version, today)
+        if version.warns:
+            log.warning(version.message(), extra={"channel": self.config.name, "api_version": version.version})
         self._client = GraphClient(
             access_token=self.settings.access_token,
             graph_url=self.settings.graph_url,
@@ -347,11 +353,12 @@ class CloudChannel:
             return "unknown"
         return {"valid": "exists", "invalid": "none"}.get(answers.get(phone, ""), "unknown")
 
-    async def mark_read(self, provider_id: str) -> None:
-        """Blue ticks for an inbound message (``status: read`` on the messages endpoint)."""
+    async def mark_read(self, provider_id: str, typing: bool = False) -> None:
+        """Blue ticks for an inbound message (``status: read`` on the messages endpoint); ``typing``
+        also shows "typing…" to the customer (Meta's ``typing_indicator``)."""
         try:
             with self._busy():
-                await self.client.mark_read(self.settings.phone_number_id, provider_id)
+                await self.client.mark_read(self.settings.phone_number_id, provider_id, typing=typing)
         except GraphError as exc:
             raise ChannelError(exc.describe(), code="provider_rejected") from exc
         except httpx.HTTPError as exc:
@@ -380,6 +387,46 @@ class CloudChannel:
                 break
             after = page.after
         return out
+
+    async def account_facts(self) -> dict[str, Any]:
+        """The number as Meta describes it now (messaging limit, throughput, quality)."""
+        facts: dict[str, Any] = await self._graph_call(self.client.phone_number(self.settings.phone_number_id))
+        return facts
+
+    async def get_profile(self) -> dict[str, Any]:
+        """The number's business profile (about, address, description, e-mail, websites, vertical, photo URL)."""
+        profile: dict[str, Any] = await self._graph_call(
+            self.client.get_profile(self.settings.phone_number_id, PROFILE_FIELDS)
+        )
+        return profile
+
+    async def update_profile(self, changes: dict[str, Any]) -> None:
+        await self._graph_call(self.client.update_profile(self.settings.phone_number_id, changes))
+
+    async def _graph_call(self, call: Any) -> Any:
+        try:
+            with self._busy():
+                return await call
+        except GraphError as exc:
+            raise ChannelError(exc.describe(), code="provider_rejected") from exc
+        except httpx.HTTPError as exc:
+            raise ChannelError(
+                f"the Graph API is unreachable ({type(exc).__name__})", code="provider_unreachable"
+            ) from exc
+
+    async def submit_template(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Submit a template to the channel's WABA for Meta's review (``payloads.template_submission``)."""
+        if not self.settings.waba_id:
+            raise ChannelError("settings.waba_id is needed to submit templates", code="missing_waba_id")
+        try:
+            with self._busy():
+                return await self.client.create_template(self.settings.waba_id, body)
+        except GraphError as exc:
+            raise ChannelError(exc.describe(), code="provider_rejected") from exc
+        except httpx.HTTPError as exc:
+            raise ChannelError(
+                f"the Graph API is unreachable ({type(exc).__name__})", code="provider_unreachable"
+            ) from exc
 
     async def fetch_media(self, tenant_id: int, ref: MediaRef) -> media_service.StoredMedia:
         """Download inbound media (``GET /{id}`` → URL → bytes) into ``WAGATE_DATA_DIR``."""

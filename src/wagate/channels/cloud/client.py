@@ -19,12 +19,14 @@ from typing import Any
 import httpx
 
 from wagate.channels.cloud.errors import GraphError, parse_error_body
+from wagate.channels.cloud.versions import DEFAULT_API_VERSION
 from wagate.errors import DeliveryUnknown
 
 log = logging.getLogger("wagate.channels.cloud")
 
+__all__ = ["DEFAULT_API_VERSION", "DEFAULT_GRAPH_URL", "GraphClient", "MediaInfo", "TemplatePage"]
+
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
-DEFAULT_API_VERSION = "v21.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +109,11 @@ class GraphClient:
             # Meta answered "yes" but not with what: the message may be on its way.
             raise DeliveryUnknown(f"no message id in the answer: {response.text!r}"[:300]) from exc
 
-    async def mark_read(self, phone_number_id: str, provider_id: str) -> None:
-        body = {"messaging_product": "whatsapp", "status": "read", "message_id": provider_id}
+    async def mark_read(self, phone_number_id: str, provider_id: str, *, typing: bool = False) -> None:
+        """Blue ticks; with ``typing`` also Meta's typing indicator (shown until the reply or 25 s)."""
+        body: dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": provider_id}
+        if typing:
+            body["typing_indicator"] = {"type": "text"}
         await self._json(await self._http.post(f"/{phone_number_id}/messages", json=body))
 
     async def upload_media(self, phone_number_id: str, content: bytes, mime_type: str, filename: str) -> str:
@@ -155,6 +160,28 @@ class GraphClient:
         paging = data.get("paging") or {}
         cursor = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
         return TemplatePage(data=list(data.get("data") or []), after=cursor)
+
+    async def phone_number(self, phone_number_id: str) -> dict[str, Any]:
+        """``GET /{phone_number_id}``: quality, throughput and the portfolio's messaging limit."""
+        fields = "display_phone_number,quality_rating,throughput,whatsapp_business_manager_messaging_limit"
+        data = await self._json(await self._http.get(f"/{phone_number_id}", params={"fields": fields}))
+        return data if isinstance(data, dict) else {}
+
+    async def get_profile(self, phone_number_id: str, fields: str) -> dict[str, Any]:
+        data = await self._json(
+            await self._http.get(f"/{phone_number_id}/whatsapp_business_profile", params={"fields": fields})
+        )
+        items = data.get("data") if isinstance(data, dict) else None
+        return dict(items[0]) if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+
+    async def update_profile(self, phone_number_id: str, changes: dict[str, Any]) -> None:
+        body = {"messaging_product": "whatsapp", **changes}
+        await self._json(await self._http.post(f"/{phone_number_id}/whatsapp_business_profile", json=body))
+
+    async def create_template(self, waba_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /{waba_id}/message_templates``: submit for review; Meta answers ``{id, status, category}``."""
+        data = await self._json(await self._http.post(f"/{waba_id}/message_templates", json=body))
+        return data if isinstance(data, dict) else {}
 
     async def check_contacts(self, phone_number_id: str, phones: list[str]) -> dict[str, str]:
         """The On-Premises API's contact check (``POST …/contacts``), offered by the sandbox and some

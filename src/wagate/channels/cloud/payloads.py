@@ -95,3 +95,54 @@ def template_body(phone: str, template: dict[str, Any]) -> dict[str, Any]:
 def read_receipt(provider_id: str) -> dict[str, Any]:
     """The body that marks an inbound message read (blue ticks on the customer's phone)."""
     return {"messaging_product": "whatsapp", "status": "read", "message_id": provider_id}
+
+
+def _examples(body: str, given: list[str] | None) -> list[str]:
+    """One sample value per body placeholder: the caller's, else ``sample 1``, ``sample 2`` …
+    (Meta's review wants an example for every variable)."""
+    count = len(set(PLACEHOLDER.findall(body)))
+    values = list(given or [])
+    return [values[i] if i < len(values) and values[i] else f"sample {i + 1}" for i in range(count)]
+
+
+PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+
+
+def template_submission(
+    name: str, language: str, content: dict[str, Any], examples: list[str] | None = None
+) -> dict[str, Any]:
+    """The body of ``POST /{waba_id}/message_templates`` for a wagate template (positional variables).
+
+    ``content`` is the validated template (``category``, ``body``, optional ``header``, ``footer``,
+    ``buttons``). A media header needs a handle from Meta's resumable upload, which wagate does not
+    make: such templates are refused by the caller before this function.
+    """
+    components: list[dict[str, Any]] = []
+    header = content.get("header")
+    if isinstance(header, dict) and header.get("type") == "text":
+        components.append({"type": "HEADER", "format": "TEXT", "text": header["text"]})
+    body = str(content["body"])
+    body_component: dict[str, Any] = {"type": "BODY", "text": body}
+    samples = _examples(body, examples)
+    if samples:
+        body_component["example"] = {"body_text": [samples]}
+    components.append(body_component)
+    if content.get("footer"):
+        components.append({"type": "FOOTER", "text": content["footer"]})
+    buttons = []
+    for button in content.get("buttons") or []:
+        item: dict[str, Any] = {"type": str(button["type"]).upper(), "text": button["text"]}
+        if button.get("url"):
+            item["url"] = button["url"]
+        if button.get("phone_number"):
+            item["phone_number"] = button["phone_number"]
+        buttons.append(item)
+    if buttons:
+        components.append({"type": "BUTTONS", "buttons": buttons})
+    return {
+        "name": name,
+        "language": language,
+        "category": str(content["category"]).upper(),
+        "parameter_format": "POSITIONAL",
+        "components": components,
+    }

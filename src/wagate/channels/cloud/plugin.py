@@ -1,4 +1,4 @@
-"""Wires the cloud channel into a node: the webhook receiver, media and read-receipt routes, the sweeper."""
+"""Wires the cloud channel into a node: the webhook receiver, the pending-status sweeper, the template sync."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI
 
 from wagate.channels.cloud.receiver import PendingStatusSweeper, router
+from wagate.channels.cloud.template_sync import TemplateSyncer
 from wagate.runtime import Runtime
 
 
@@ -15,4 +16,11 @@ async def cloud_plugin(rt: Runtime, app: FastAPI) -> Callable[[], Awaitable[None
     sweeper = PendingStatusSweeper(rt)
     rt.extras["cloud_sweeper"] = sweeper
     await sweeper.start()
-    return sweeper.stop
+    syncer = TemplateSyncer(rt)
+    await syncer.start()
+
+    async def stop() -> None:
+        await syncer.stop()
+        await sweeper.stop()
+
+    return stop

@@ -32,14 +32,17 @@ from prometheus_client import Counter
 from sqlalchemy.engine import Connection
 
 from wagate.api.deps import RuntimeDep
+from wagate.channels.cloud.account import apply_account_facts
 from wagate.channels.cloud.channel import CloudChannel
-from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, classify
+from wagate.channels.cloud.errors import NOT_ON_WHATSAPP, GraphError, classify, describe_with_hint
 from wagate.channels.cloud.webhook import (
     SIGNATURE_HEADER,
     ChangeBatch,
     InboundEvent,
     StatusEvent,
     parse_envelope,
+    parse_limit_updates,
+    parse_template_events,
     signature_valid,
 )
 from wagate.domain.statuses import Status
@@ -47,6 +50,7 @@ from wagate.errors import AuthError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
 from wagate.services import media as media_service
 from wagate.services.inbound import record_inbound, record_provider_status
+from wagate.services.templates import apply_meta_event
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import cloud as cloud_repo
 from wagate.store.repos import messages as message_repo
@@ -153,6 +157,16 @@ async def receive(webhook_id: str, request: Request, rt: RuntimeDep) -> Response
 
 async def process(rt: Runtime, row: ChannelRow, channel: CloudChannel, body: Any) -> None:
     """Store everything a webhook body says; returns once it is durable."""
+    for template_event in parse_template_events(body):
+        changed = await apply_meta_event(rt, row, template_event)
+        log.info(
+            "template webhook %s: %d template(s) changed",
+            template_event.field,
+            changed,
+            extra={"channel": row.name, "template": template_event.name},
+        )
+    for update in parse_limit_updates(body):
+        await apply_account_facts(rt, row, update)
     for batch in parse_envelope(body):
         if batch.phone_number_id and batch.phone_number_id != channel.settings.phone_number_id:
             log.warning(
@@ -213,7 +227,7 @@ def _status_error(event: StatusEvent) -> tuple[str | None, str | None, str | Non
         return (None, None, None) if event.status != "failed" else ("provider_failed", "failed without a reason", None)
     first = event.errors[0]
     code, _retryable, _pause = classify(first)
-    return code, first.describe(), str(first.code)
+    return code, describe_with_hint(first), str(first.code)
 
 
 async def handle_status(rt: Runtime, row: ChannelRow, channel: CloudChannel, event: StatusEvent) -> None:
@@ -232,6 +246,7 @@ async def handle_status(rt: Runtime, row: ChannelRow, channel: CloudChannel, eve
             error_code=error_code,
             error_message=error_message,
             reason=f"cloud webhook: {event.status}",
+            pricing=event.pricing,
         )
         if found:
             await _presence_from_status(rt, row, channel, event, provider_code)
@@ -247,6 +262,7 @@ async def handle_status(rt: Runtime, row: ChannelRow, channel: CloudChannel, eve
             error_message=error_message,
             provider_code=provider_code,
             now=now,
+            pricing=event.pricing,
         )
     )
     sweeper: PendingStatusSweeper | None = rt.extras.get("cloud_sweeper")
@@ -351,6 +367,7 @@ class PendingStatusSweeper:
                     error_code=pending.error_code,
                     error_message=pending.error_message,
                     reason=f"cloud webhook: {pending.status} (arrived before the send was recorded)",
+                    pricing=pending.pricing,
                 )
             done.append(pending.id)
         if done:

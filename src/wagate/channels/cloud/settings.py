@@ -8,7 +8,8 @@ Stored settings (``channels.settings``)::
     verify_token      your choice; Meta echoes it in the webhook handshake       (secret)
     waba_id           the WhatsApp Business Account id: message_templates
     graph_url         default https://graph.facebook.com (the sandbox: …/sandbox/graph)
-    api_version       default v21.0
+    api_version       default ``versions.DEFAULT_API_VERSION``; a pinned version is warned about
+                      within 60 days of Meta's retirement date (see ``versions``)
     webhook_id        generated: the callback URL is {public URL}/webhooks/cloud/{webhook_id}
     upload_media      auto (default) | always | never — see ``channel.CloudChannel``
     contacts_check    false (default): true where the endpoint offers the On-Premises contact check
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from wagate.channels.cloud.versions import parse_version
 from wagate.crypto import SecretBox
 from wagate.errors import ValidationError
 
@@ -57,6 +59,8 @@ def prepare_settings(settings: dict[str, Any], box: SecretBox) -> dict[str, Any]
             out.pop(key, None)
         else:
             out[key] = value
+    if "api_version" in out and parse_version(out["api_version"]) is None:
+        raise ValidationError("settings.api_version must look like v26.0", field="settings.api_version")
     if out.get("graph_url") is not None:
         url = _require_str(out, "graph_url")
         parsed = urlparse(url or "")

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wagate.channels.cloud.errors import GraphError, as_object, parse_status_error
+from wagate.domain.pricing import normalize_pricing
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
@@ -71,6 +72,7 @@ class StatusEvent:
     recipient: str | None
     timestamp: datetime | None
     errors: tuple[GraphError, ...] = ()
+    pricing: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -188,6 +190,7 @@ def parse_status(status: dict[str, Any]) -> StatusEvent | None:
         recipient=_phone(status.get("recipient_id")),
         timestamp=_timestamp(status.get("timestamp")),
         errors=errors,
+        pricing=normalize_pricing(status.get("pricing")),
     )
 
 
@@ -230,3 +233,100 @@ def parse_envelope(body: Any) -> list[ChangeBatch]:
             batch.errors.extend(parse_status_error(e) for e in value.get("errors") or [] if isinstance(e, dict))
             batches.append(batch)
     return batches
+
+
+TEMPLATE_FIELDS = ("message_template_status_update", "template_category_update", "message_template_quality_update")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateEvent:
+    """One of Meta's template webhooks (WhatsApp Business Account fields):
+
+    * ``message_template_status_update``: ``event`` (APPROVED, REJECTED, PAUSED, DISABLED,
+      PENDING_DELETION, IN_APPEAL, FLAGGED, REINSTATED …) with ``reason``;
+    * ``template_category_update``: done (``previous_category`` → ``new_category``) or
+      impending (``correct_category`` from ``category_update_timestamp``);
+    * ``message_template_quality_update``: ``previous_quality_score`` → ``new_quality_score``.
+    """
+
+    field: str
+    waba_id: str | None
+    template_id: str | None
+    name: str | None
+    language: str | None
+    status: str | None = None
+    reason: str | None = None
+    new_category: str | None = None
+    previous_category: str | None = None
+    correct_category: str | None = None
+    category_update_at: datetime | None = None
+    quality: str | None = None
+    previous_quality: str | None = None
+    at: datetime | None = None
+
+    @property
+    def impending(self) -> bool:
+        return self.field == "template_category_update" and self.correct_category is not None
+
+
+def _upper(value: Any) -> str | None:
+    return str(value).upper() if isinstance(value, str) and value else None
+
+
+def parse_template_events(body: Any) -> list[TemplateEvent]:
+    """The template changes of a webhook body, in order; other fields are left to ``parse_envelope``."""
+    if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
+        return []
+    out: list[TemplateEvent] = []
+    for entry in body.get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
+        waba_id = str(entry["id"]) if entry.get("id") is not None else None
+        for change in entry.get("changes") or []:
+            if not isinstance(change, dict) or change.get("field") not in TEMPLATE_FIELDS:
+                continue
+            value = change.get("value")
+            if not isinstance(value, dict):
+                continue
+            template_id = value.get("message_template_id")
+            reason = value.get("reason")
+            out.append(
+                TemplateEvent(
+                    field=str(change["field"]),
+                    waba_id=waba_id,
+                    template_id=str(template_id) if template_id is not None else None,
+                    name=str(value["message_template_name"]) if value.get("message_template_name") else None,
+                    language=str(value["message_template_language"])
+                    if value.get("message_template_language")
+                    else None,
+                    status=_upper(value.get("event")),
+                    reason=str(reason) if reason not in (None, "", "NONE") else None,
+                    new_category=_upper(value.get("new_category")),
+                    previous_category=_upper(value.get("previous_category")),
+                    correct_category=_upper(value.get("correct_category")),
+                    category_update_at=_timestamp(value.get("category_update_timestamp")),
+                    quality=_upper(value.get("new_quality_score")),
+                    previous_quality=_upper(value.get("previous_quality_score")),
+                    at=_timestamp(entry.get("time")),
+                )
+            )
+    return out
+
+
+LIMIT_FIELDS = ("phone_number_quality_update", "account_update")
+
+
+def parse_limit_updates(body: Any) -> list[dict[str, Any]]:
+    """The ``value`` of every ``phone_number_quality_update`` / ``account_update`` change, in order."""
+    if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
+        return []
+    out: list[dict[str, Any]] = []
+    for entry in body.get("entry") or []:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            if (
+                isinstance(change, dict)
+                and change.get("field") in LIMIT_FIELDS
+                and isinstance(change.get("value"), dict)
+            ):
+                out.append({"field": change["field"], **change["value"]})
+    return out

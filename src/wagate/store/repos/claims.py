@@ -97,6 +97,19 @@ def lock_pacing_row(conn: Connection, channel_id: int, now: datetime) -> Any:
     return conn.execute(query).one()
 
 
+def hold_channel(conn: Connection, channel_id: int, until: datetime, now: datetime) -> None:
+    """No send on the channel before ``until`` (a provider's throughput limit): a recorded fact the
+    pacing planner already honours (``next_at``), so it holds across processes and restarts."""
+    row = lock_pacing_row(conn, channel_id, now)
+    current = aware(row.next_at)
+    if current is None or current < until:
+        conn.execute(
+            channel_pacing.update()
+            .where(channel_pacing.c.channel_id == channel_id)
+            .values(next_at=until, updated_at=now)
+        )
+
+
 def read_pacing_row(conn: Connection, channel_id: int) -> Any | None:
     return conn.execute(sa.select(channel_pacing).where(channel_pacing.c.channel_id == channel_id)).first()
 

@@ -22,6 +22,7 @@ def add_pending(
     error_message: str | None,
     provider_code: str | None,
     now: datetime,
+    pricing: dict[str, Any] | None = None,
 ) -> None:
     conn.execute(
         cloud_pending_statuses.insert().values(
@@ -31,6 +32,7 @@ def add_pending(
             error_code=error_code,
             error_message=error_message,
             provider_code=provider_code,
+            pricing=pricing,
             received_at=now,
         )
     )

@@ -81,6 +81,10 @@ def status_event_payload(row: Any, channel_name: str, old: Status | None, reason
         "type": row.type,
         "at": row.updated_at.isoformat(),
     }
+    if getattr(row, "pricing", None) is not None:
+        event["pricing"] = row.pricing
+        if row.cost_amount is not None:
+            event["cost"] = {"amount": row.cost_amount, "currency": row.cost_currency}
     if row.direction == Direction.IN.value:
         # What the client wrote (text, media, location, contacts …): receivers need it, not just a status.
         event["content"] = row.payload
@@ -352,7 +356,7 @@ def record_applied(
 
 def get_message(conn: Connection, tenant_id: int, message_id: int) -> Any | None:
     return conn.execute(
-        sa.select(messages, channels.c.name.label("channel_name"))
+        sa.select(messages, channels.c.name.label("channel_name"), channels.c.kind.label("channel_kind"))
         .join(channels, channels.c.id == messages.c.channel_id)
         .where(messages.c.id == message_id, messages.c.tenant_id == tenant_id)
     ).first()
@@ -395,7 +399,7 @@ def list_messages(
 ) -> list[Any]:
     """Newest first; ``before_id`` is the keyset cursor (stable under concurrent inserts)."""
     query = (
-        sa.select(messages, channels.c.name.label("channel_name"))
+        sa.select(messages, channels.c.name.label("channel_name"), channels.c.kind.label("channel_kind"))
         .join(channels, channels.c.id == messages.c.channel_id)
         .where(messages.c.tenant_id == tenant_id)
         .order_by(messages.c.id.desc())
@@ -511,3 +515,20 @@ def queue_depth(conn: Connection) -> list[tuple[str, str, int]]:
         .group_by(channels.c.name, messages.c.status)
     )
     return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def last_inbound_provider_id(conn: Connection, tenant_id: int, channel_id: int, phone: str) -> str | None:
+    """The provider's id of the customer's newest message in a conversation (what "typing…" answers)."""
+    value = conn.execute(
+        sa.select(messages.c.provider_id)
+        .where(
+            messages.c.tenant_id == tenant_id,
+            messages.c.channel_id == channel_id,
+            messages.c.phone == phone,
+            messages.c.direction == "in",
+            messages.c.provider_id.is_not(None),
+        )
+        .order_by(messages.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return str(value) if value is not None else None

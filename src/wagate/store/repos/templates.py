@@ -27,6 +27,7 @@ def to_template(row: Any) -> Template:
         channel=row.channel,
         source=row.source,
         provider_status=row.provider_status,
+        provider_id=row.provider_id,
     )
 
 
@@ -113,6 +114,32 @@ def templates_for_send(conn: Connection, tenant_id: int, names: set[str], channe
     return [to_template(r) for r in conn.execute(_FOR_SEND, params)]
 
 
+def meta_rows(
+    conn: Connection,
+    tenant_id: int,
+    channels: list[str],
+    provider_id: str | None,
+    name: str | None,
+    language: str | None,
+) -> list[Any]:
+    """The Meta-owned templates a webhook names: by Meta's id, else by name (and language) on these channels."""
+    if not channels:
+        return []
+    query = sa.select(templates).where(
+        templates.c.tenant_id == tenant_id, templates.c.source == "cloud", templates.c.channel.in_(channels)
+    )
+    if provider_id is not None:
+        rows = list(conn.execute(query.where(templates.c.provider_id == provider_id)))
+        if rows:
+            return rows
+    if name is None:
+        return []
+    query = query.where(templates.c.name == name)
+    if language is not None:
+        query = query.where(templates.c.language == language)
+    return list(conn.execute(query))
+
+
 def sync_channel(
     conn: Connection, tenant_id: int, channel: str, synced: list[Template], now: datetime
 ) -> dict[str, int]:
@@ -144,6 +171,8 @@ def sync_channel(
             "status": item.status,
             "provider_status": item.provider_status,
         }
+        if item.provider_id is not None:
+            values["provider_id"] = item.provider_id
         row = existing.get(key)
         if row is None:
             taken = conn.execute(
