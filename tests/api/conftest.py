@@ -60,11 +60,15 @@ def serve(db_url: str, directory: Path) -> Iterator[str]:
     proc = subprocess.Popen([str(BIN / "wagate"), "serve"], cwd=directory, env=env, stdout=log, stderr=log, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url, proc, timeout=60)
+        wait_ready(url, proc, timeout=180)  # a busy CI machine can take a minute to import and migrate
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=15)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
         log.close()
 
 
