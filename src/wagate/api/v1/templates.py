@@ -29,6 +29,9 @@ class TemplateContent(RequestBody):
 class TemplateIn(TemplateContent):
     name: str = Field(examples=["order_ready"])
     language: str = Field(examples=["en"])
+    examples: list[str] | None = Field(
+        default=None, description="Sample values, one per {{n}}, for Meta's review (cloud channels)"
+    )
     category: str | None = Field(default=None, description="`marketing`, `utility` or `authentication`")
     body: str | None = Field(default=None, description="Text with `{{1}}`, `{{2}}` … placeholders")
 
