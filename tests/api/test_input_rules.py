@@ -15,6 +15,7 @@ HUGE_ID_PATHS = [
     ("POST", f"/v1/messages/{HUGE}/cancel"),
     ("GET", f"/v1/campaigns/{HUGE}"),
     ("POST", f"/v1/campaigns/{HUGE}/start"),
+    ("GET", f"/v1/campaigns/{HUGE}/recurrence"),
     ("GET", f"/v1/webhooks/{HUGE}"),
     ("GET", f"/v1/conversations/{HUGE}"),
     ("GET", f"/v1/templates/{HUGE}"),
