@@ -9,7 +9,9 @@ from pydantic import ConfigDict, Field
 from wagate.api.models import RequestBody, ResponseBody
 from wagate.domain.pricing import NOT_BILLED, UNBILLED_KINDS
 
-MessageTypeName = Literal["text", "image", "document", "audio", "voice", "video", "location", "contacts", "template"]
+MessageTypeName = Literal[
+    "text", "image", "document", "audio", "voice", "video", "location", "contacts", "template", "reaction"
+]
 StatusName = Literal[
     "queued", "sending", "sent", "delivered", "read", "failed", "expired", "cancelled", "unknown", "received"
 ]
@@ -54,6 +56,10 @@ class MessageIn(RequestBody):
     callback_data: str | None = None
     operator: str | None = None
     client_ref: str | None = Field(default=None, description="The CRM's own reference, echoed back")
+    reply_to: int | None = Field(default=None, description="A wagate message id to quote (channels that can)")
+    reaction: dict[str, Any] | None = Field(
+        default=None, description='`{"message_id", "emoji"}` for `type: "reaction"` (channels that can)'
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
