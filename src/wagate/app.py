@@ -19,6 +19,7 @@ from wagate.api.browser_safety import SecurityHeadersMiddleware
 from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import GatewayApp
+from wagate.api.input_guard import InputGuardMiddleware
 from wagate.api.inputs import InputRulesMiddleware
 from wagate.api.openapi import install_openapi, operation_id
 from wagate.api.v1 import (
@@ -155,6 +156,7 @@ def create_app(
     for router in (templates.router, consents.router, policy_api.router, links.router, optin.router, pricing.router):
         app.include_router(router)
     app.add_middleware(InputRulesMiddleware)
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -24,6 +24,7 @@ app.add_typer(token_app, name="token")
 bench_app = typer.Typer(help="Benchmarks (numbers and ratios printed; see docs/performance.md).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 bench_app.command("dispatch")(bench_cli.dispatch)
+bench_app.command("web")(bench_cli.web)
 app.command("agent")(agent_cli.agent)
 
 from wagate.cli import bench_policy  # noqa: E402  (its own module; registered here)
@@ -63,6 +64,7 @@ def serve(**overrides: Any) -> None:
     configure_logging(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     application = build_node(settings, announce=_announcer(settings))
+    from wagate.cli.http_protocol import guarded_protocol
     from wagate.cli.server import StoppingServer
 
     config = uvicorn.Config(
@@ -71,9 +73,11 @@ def serve(**overrides: Any) -> None:
         port=settings.port,
         log_config=None,
         access_log=False,
-        http="httptools",
+        http=guarded_protocol(settings.header_timeout_seconds, settings.max_header_bytes),
         loop="uvloop",
         timeout_graceful_shutdown=10,
+        # The client address is wagate's to decide (WAGATE_TRUSTED_PROXIES), not uvicorn's default.
+        proxy_headers=False,
     )
     StoppingServer(config).run()
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
-from wagate.api.deps import MAX_ID, PrincipalDep, RowId, RuntimeDep, parse_json_object
+from wagate.api.deps import MAX_ID, OperatorDep, PrincipalDep, RowId, RuntimeDep, parse_json_object
 from wagate.api.models import Page, ResponseBody
 from wagate.domain import campaigns as domain
 from wagate.errors import ValidationError
@@ -121,7 +121,7 @@ class CampaignOut(ResponseBody):
     openapi_extra=CREATE_BODY,
     responses={201: {"model": CampaignOut, "description": "The draft with its dry-run report"}},
 )
-async def create_campaign(principal: PrincipalDep, rt: RuntimeDep, request: Request) -> JSONResponse:
+async def create_campaign(principal: OperatorDep, rt: RuntimeDep, request: Request) -> JSONResponse:
     tenant = principal.tenant
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         async with request.form() as form:
@@ -207,7 +207,7 @@ async def _act(action: str, campaign_id: RowId, principal: PrincipalDep, rt: Run
     response_model=CampaignOut,
     response_model_exclude_unset=True,
 )
-async def start(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def start(campaign_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("start", campaign_id, principal, rt)
 
 
@@ -217,7 +217,7 @@ async def start(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> 
     response_model=CampaignOut,
     response_model_exclude_unset=True,
 )
-async def pause(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def pause(campaign_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("pause", campaign_id, principal, rt)
 
 
@@ -227,7 +227,7 @@ async def pause(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> 
     response_model=CampaignOut,
     response_model_exclude_unset=True,
 )
-async def resume(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def resume(campaign_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("resume", campaign_id, principal, rt)
 
 
@@ -237,11 +237,11 @@ async def resume(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) ->
     response_model=CampaignOut,
     response_model_exclude_unset=True,
 )
-async def cancel(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def cancel(campaign_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("cancel", campaign_id, principal, rt)
 
 
 @router.delete("/{campaign_id}", status_code=204, summary="Delete a draft, completed or cancelled campaign")
-async def delete_campaign(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> Response:
+async def delete_campaign(campaign_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> Response:
     await service.delete(rt, principal.tenant, campaign_id)
     return Response(status_code=204)

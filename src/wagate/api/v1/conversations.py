@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from wagate.api.deps import PrincipalDep, RowId, RuntimeDep
+from wagate.api.deps import OperatorDep, PrincipalDep, RowId, RuntimeDep
 from wagate.api.models import Page, RequestBody, ResponseBody
 from wagate.services import conversations as service
 
@@ -102,7 +102,7 @@ class NoteIn(RequestBody):
     response_model=ConversationOut,
     response_model_exclude_unset=True,
 )
-async def assign(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep, body: AssignIn) -> dict[str, Any]:
+async def assign(conversation_id: RowId, principal: OperatorDep, rt: RuntimeDep, body: AssignIn) -> dict[str, Any]:
     login = body.assignee
     row = await service.assign(rt, principal.tenant, conversation_id, login or None)
     return service.conversation_json(row)
@@ -114,7 +114,7 @@ async def assign(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep
     response_model=ConversationOut,
     response_model_exclude_unset=True,
 )
-async def close(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def close(conversation_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return service.conversation_json(await service.set_closed(rt, principal.tenant, conversation_id, True))
 
 
@@ -124,7 +124,7 @@ async def close(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep)
     response_model=ConversationOut,
     response_model_exclude_unset=True,
 )
-async def reopen(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def reopen(conversation_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return service.conversation_json(await service.set_closed(rt, principal.tenant, conversation_id, False))
 
 
@@ -134,7 +134,7 @@ async def reopen(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep
     summary='Add an internal note ({"text"}); never sent',
     responses={201: {"model": NoteOut, "description": "The note"}},
 )
-async def add_note(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep, body: NoteIn) -> JSONResponse:
+async def add_note(conversation_id: RowId, principal: OperatorDep, rt: RuntimeDep, body: NoteIn) -> JSONResponse:
     await service.add_note(
         rt, principal.tenant, conversation_id, body.text, author=principal.token_name, author_id=None
     )

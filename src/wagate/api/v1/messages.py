@@ -27,7 +27,7 @@ from wagate.api.v1.schemas import (
 from wagate.domain.inputs import check_moment
 from wagate.domain.messages import OutboundDraft
 from wagate.domain.phones import normalize_phone
-from wagate.errors import ValidationError, WagateError
+from wagate.errors import DatabaseUnavailable, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import messages as service
 from wagate.services.messages import Accepted, Outcome
@@ -47,6 +47,8 @@ DRAFT_FIELDS = (
     "location",
     "contacts",
     "template",
+    "reply_to",
+    "reaction",
     "validity_seconds",
     "callback_url",
     "callback_data",
@@ -67,7 +69,7 @@ def draft_from(item: Any, prefix: str = "") -> OutboundDraft:
     kwargs: dict[str, Any] = {name: item.get(name) for name in DRAFT_FIELDS}
     if kwargs["channel"] is not None and not isinstance(kwargs["channel"], str):
         raise ValidationError("channel must be a channel's name", field="channel")
-    for name in ("media", "location", "template"):
+    for name in ("media", "location", "template", "reaction"):
         if kwargs[name] is not None and not isinstance(kwargs[name], dict):
             raise ValidationError(f"{name} must be an object", field=name)
     return OutboundDraft(**kwargs)
@@ -178,7 +180,8 @@ async def send_messages(request: Request) -> Response:
         request.headers.get("idempotency-key"),
         await request.body(),
     )
-    return Response(body, status_code=status_code, media_type="application/json")
+    headers = {"Retry-After": str(DatabaseUnavailable.retry_after_seconds)} if status_code == 503 else None
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
 async def ingest(rt: Runtime, authorization: str, idempotency_key: str | None, raw: bytes) -> tuple[int, bytes]:

@@ -72,7 +72,7 @@ class TemplateOut(ResponseBody):
     summary="Create a local template (pending until an admin approves it)",
     responses={201: {"model": TemplateOut, "description": "Created"}},
 )
-async def create_template(principal: PrincipalDep, rt: RuntimeDep, body: TemplateIn) -> JSONResponse:
+async def create_template(principal: OperatorDep, rt: RuntimeDep, body: TemplateIn) -> JSONResponse:
     created = await service.create_template(rt, principal.tenant, body.fields(), is_admin=principal.role == "admin")
     if isinstance(created, service.TemplateCreated):
         return JSONResponse({**service.template_json(created.row), "submissions": created.submissions}, status_code=201)
@@ -125,7 +125,7 @@ async def get_template(
 )
 async def patch_template(
     ref: str,
-    principal: PrincipalDep,
+    principal: OperatorDep,
     rt: RuntimeDep,
     body: TemplatePatch,
     language: str | None = None,

@@ -20,6 +20,7 @@ from wagate.api.deps import AdminDep, PrincipalDep, RowId, RuntimeDep, bearer_to
 from wagate.api.models import Listing, RequestBody, ResponseBody
 from wagate.api.v1.schemas import iso
 from wagate.channels.device import inbound, service
+from wagate.domain import storable
 from wagate.errors import AuthError
 from wagate.store.repos.devices import DeviceAuth
 
@@ -35,6 +36,13 @@ async def current_device(request: Request, rt: RuntimeDep) -> DeviceAuth:
 
 
 DeviceDep = Annotated[DeviceAuth, Depends(current_device)]
+
+
+def scrubbed(body: RequestBody) -> dict[str, Any]:
+    """A device's report: kept whatever it holds, with unstorable characters replaced (a phone's
+    notification is a customer's words; refusing it would lose them)."""
+    fields: dict[str, Any] = storable.scrub(body.fields())
+    return fields
 
 
 class ResultIn(RequestBody):
@@ -141,18 +149,18 @@ async def next_message(device: DeviceDep, rt: RuntimeDep) -> Response:
 @protocol.post("/messages/{message_id}/result", summary="Report sent / failed / not_on_whatsapp (idempotent)")
 async def message_result(message_id: RowId, device: DeviceDep, rt: RuntimeDep, body: ResultIn) -> dict[str, Any]:
     await service.seen(rt, device)
-    return await service.record_result(rt, device, message_id, body.fields())
+    return await service.record_result(rt, device, message_id, scrubbed(body))
 
 
 @protocol.post("/notifications", summary="A WhatsApp notification: becomes an inbound message (deduplicated by key)")
 async def notification(device: DeviceDep, rt: RuntimeDep, body: NotificationIn) -> dict[str, Any]:
     await service.seen(rt, device)
-    return await inbound.record_notification(rt, device, body.fields())
+    return await inbound.record_notification(rt, device, scrubbed(body))
 
 
 @protocol.post("/heartbeat", summary="Battery, charging, screen, versions; keeps the device online")
 async def heartbeat(device: DeviceDep, rt: RuntimeDep, body: HeartbeatIn) -> dict[str, Any]:
-    row = await service.seen(rt, device, service.heartbeat_fields(body.fields()))
+    row = await service.seen(rt, device, service.heartbeat_fields(scrubbed(body)))
     return {
         **device_json(row),
         "channel": device.channel_name,
