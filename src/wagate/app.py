@@ -20,6 +20,8 @@ from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import GatewayApp
 from wagate.api.input_guard import InputGuardMiddleware
+from wagate.api.inputs import InputRulesMiddleware
+from wagate.api.openapi import install_openapi, operation_id
 from wagate.api.v1 import (
     analytics,
     campaigns,
@@ -134,6 +136,9 @@ def create_app(
         version=__version__,
         summary="Self-hosted WhatsApp gateway for CRMs",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
         # FastAPI's built-in OpenTelemetry is off: wagate exports its own Prometheus metrics and logs.
         telemetry={
             "tracing": False,
@@ -144,7 +149,9 @@ def create_app(
         },
     )
     install_error_handlers(app)
+    install_openapi(app)
     mount_routers(app, registry)
+    app.add_middleware(InputRulesMiddleware)
     app.add_middleware(InputGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -6,8 +6,9 @@ import time
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
+from wagate.domain.inputs import MAX_JSON_DEPTH, MAX_ROW_ID, check_depth
 from wagate.domain.records import Principal
 from wagate.errors import AuthError, ForbiddenError, ValidationError
 from wagate.runtime import Runtime
@@ -81,7 +82,7 @@ OperatorDep = Annotated[Principal, require_role("admin", "operator")]
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object, whatever Content-Type the client sent (curl sends form)."""
+    """The request body as a JSON object (its Content-Type was checked by ``wagate.api.inputs``)."""
     return parse_json_object(await request.body())
 
 
@@ -89,10 +90,22 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
         body = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc) or "ecursion" in str(exc):
+            raise ValidationError(
+                f"body is nested deeper than {MAX_JSON_DEPTH} levels", field="body", code="too_deep"
+            ) from exc
         raise ValidationError("the body is not valid JSON", field="body", code="malformed_json") from exc
     if not isinstance(body, dict):
         raise ValidationError("the body must be a JSON object", field="body")
+    check_depth(body)
     return body
 
 
 JsonObject = Annotated[dict[str, Any], Depends(json_object)]
+
+
+#: A row id in a path: 1 … 2^63−1. A larger number names no row, and is refused (422) before
+#: it reaches a database that would overflow on it.
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="A row id", examples=[1])]
+#: The maximum of an integer cursor or id in a query string.
+MAX_ID = MAX_ROW_ID

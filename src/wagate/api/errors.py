@@ -58,6 +58,8 @@ def install_error_handlers(app: FastAPI) -> None:
         field = _loc_to_field(tuple(first.get("loc", ())))
         if kind == "json_invalid":
             return JSONResponse(error_body("malformed_json", "the body is not valid JSON", "body"), 400)
+        if kind == "extra_forbidden":
+            return JSONResponse(error_body("unknown_field", f"unknown field {field}", field), status_code=422)
         code = "required" if kind == "missing" else "invalid"
         message = f"{field or 'body'}: {first.get('msg', 'invalid value')}"
         return JSONResponse(error_body(code, message, field or "body"), status_code=422)

@@ -4,7 +4,8 @@
 answered exactly as the FastAPI route answers it (both call ``api.v1.messages.ingest``), but
 without routing, dependency resolution, request/response objects and the middleware layers,
 which together cost more than the work itself. The shortcut records its own HTTP metrics and
-turns an unexpected exception into the native 500 body, as the stack would. Every other request
+turns an unexpected exception into the native 500 body, as the stack would, and applies the
+input rules of ``wagate.api.inputs`` (body size, content type, depth) itself. Every other request
 goes through FastAPI untouched; the route stays in the OpenAPI document.
 """
 
@@ -19,13 +20,15 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from wagate.api.errors import error_body
+from wagate.api.inputs import content_type_problem
 from wagate.api.v1.messages import ingest
+from wagate.domain.inputs import MAX_BODY_BYTES
 from wagate.errors import DatabaseUnavailable
 from wagate.observability.metrics import Metrics
 
 PATH = "/v1/messages"
-MAX_BODY = 8 * 1024 * 1024
-TOO_LARGE = orjson.dumps(error_body("too_large", "body over 8 MiB", "body"))
+MAX_BODY = MAX_BODY_BYTES
+TOO_LARGE = orjson.dumps(error_body("too_large", f"the body is over {MAX_BODY} bytes", "body"))
 INTERNAL = orjson.dumps(error_body("internal", "internal error"))
 
 log = logging.getLogger("wagate.api")
@@ -72,11 +75,14 @@ class GatewayApp(FastAPI):
     async def _ingest(self, scope: Scope, receive: Receive, send: Send) -> int:
         authorization = ""
         idempotency_key: str | None = None
+        content_type = ""
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
             elif name == b"idempotency-key":
                 idempotency_key = value.decode("latin-1")
+            elif name == b"content-type":
+                content_type = value.decode("latin-1")
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -91,7 +97,12 @@ class GatewayApp(FastAPI):
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        status, body = await ingest(self.state.runtime, authorization, idempotency_key, b"".join(chunks))
+        raw = b"".join(chunks)
+        problem = content_type_problem(PATH, content_type, raw) if raw else None
+        if problem is not None:
+            await _respond(send, 415, orjson.dumps(error_body("unsupported_media_type", problem, "Content-Type")))
+            return 415
+        status, body = await ingest(self.state.runtime, authorization, idempotency_key, raw)
         await _respond(send, status, body)
         return status
 

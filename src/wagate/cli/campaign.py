@@ -32,6 +32,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from wagate.client import ApiError, Client
+
 campaign_app = typer.Typer(help="Campaigns: bulk template sends from a CSV (docs/campaigns.md).", no_args_is_help=True)
 
 PAUSED_EXIT = 3
@@ -121,13 +123,9 @@ def stats_table(campaign: dict[str, Any]) -> Table:
     return table
 
 
-def _fail(console: Console, response: httpx.Response) -> typer.Exit:
-    try:
-        error = response.json()["error"]
-        message = f"{error['message']} ({error['code']}{', field ' + error['field'] if error.get('field') else ''})"
-    except (ValueError, KeyError, TypeError):
-        message = response.text[:500]
-    console.print(f"[red]the server answered {response.status_code}:[/red] {message}")
+def _fail(console: Console, error: ApiError) -> typer.Exit:
+    message = f"{error.message} ({error.code}{', field ' + error.field if error.field else ''})"
+    console.print(f"[red]the server answered {error.status}:[/red] {message}", markup=True, highlight=False)
     return typer.Exit(1)
 
 
@@ -166,24 +164,19 @@ def run(
     }
     data = {k: v for k, v in fields.items() if v is not None}
     try:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=600) as client:
-            with file.open("rb") as handle:
-                response = client.post("/v1/campaigns", data=data, files={"file": (file.name, handle, "text/csv")})
-            if response.status_code != 201:
-                raise _fail(console, response)
-            campaign = response.json()
+        with Client(base, token=token, timeout=600) as client:
+            campaign = client.create_campaign(file, **data)
             console.print(report_table(campaign, dry_run=dry_run))
             console.print(source_line(campaign), markup=False, highlight=False)
             if dry_run:
-                client.delete(f"/v1/campaigns/{campaign['id']}")
+                client.delete_campaign(campaign["id"])
                 console.print("dry run: nothing was sent")
                 return
-            response = client.post(f"/v1/campaigns/{campaign['id']}/start")
-            if response.status_code != 200:
-                raise _fail(console, response)
-            campaign = _follow(console, client, response.json(), poll)
+            campaign = _follow(console, client, client.campaign_action(campaign["id"], "start"), poll)
             if campaign["state"] == "completed":
                 campaign = _settle(client, campaign, settle, poll)
+    except ApiError as error:
+        raise _fail(console, error) from error
     except httpx.HTTPError as exc:
         console.print(f"[red]cannot reach {base}: {exc}[/red]")
         raise typer.Exit(1) from exc
@@ -222,19 +215,19 @@ def waiting_line(campaign: dict[str, Any]) -> str:
     return f"{reason}; sends again at {until}" if until else reason
 
 
-def _settle(client: httpx.Client, campaign: dict[str, Any], seconds: float, poll: float) -> dict[str, Any]:
+def _settle(client: Client, campaign: dict[str, Any], seconds: float, poll: float) -> dict[str, Any]:
     """Give delivery receipts up to ``seconds`` to land, so the summary is not printed too early."""
     deadline = time.monotonic() + seconds
     while awaiting_receipts(campaign["stats"]) and time.monotonic() < deadline:
         time.sleep(min(poll, max(deadline - time.monotonic(), 0)))
-        response = client.get(f"/v1/campaigns/{campaign['id']}")
-        if response.status_code != 200:
+        try:
+            campaign = client.get_campaign(campaign["id"])
+        except ApiError:
             break
-        campaign = response.json()
     return campaign
 
 
-def _follow(console: Console, client: httpx.Client, campaign: dict[str, Any], poll: float) -> dict[str, Any]:
+def _follow(console: Console, client: Client, campaign: dict[str, Any], poll: float) -> dict[str, Any]:
     """Poll the campaign until it is completed, cancelled or paused, drawing the progress bar."""
     total = max(int(campaign["stats"]["recipients"]), 1)
     columns = (
@@ -259,10 +252,7 @@ def _follow(console: Console, client: httpx.Client, campaign: dict[str, Any], po
                 if campaign["state"] in FINAL:
                     return campaign
                 time.sleep(poll)
-                response = client.get(f"/v1/campaigns/{campaign['id']}")
-                if response.status_code != 200:
-                    raise _fail(console, response)
-                campaign = response.json()
+                campaign = client.get_campaign(campaign["id"])
     except KeyboardInterrupt:
         console.print(
             f"stopped watching; campaign {campaign['id']} keeps running on the server "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import httpx
+import orjson
 import typer
 from pydantic import ValidationError
 
@@ -140,19 +141,18 @@ def send(
     if not token:
         typer.echo("a token is needed: --token or WAGATE_TOKEN", err=True)
         raise typer.Exit(2)
-    body: dict[str, Any] = {"to": to, "text": text}
-    if channel:
-        body["channel"] = channel
+    from wagate.client import ApiError, Client
+
     try:
-        response = httpx.post(
-            f"{base}/v1/messages", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
-        )
+        with Client(base, token=token) as client:
+            accepted = client.send_message(to, text, channel=channel)
+    except ApiError as error:
+        typer.echo(orjson.dumps(error.body or {"error": {"code": error.code, "message": error.message}}).decode())
+        raise typer.Exit(1) from error
     except httpx.HTTPError as exc:
         typer.echo(f"cannot reach {base}: {exc}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo(response.text)
-    if response.status_code >= 400:
-        raise typer.Exit(1)
+    typer.echo(accepted.model_dump_json())
 
 
 @bench_app.command("ingest")

@@ -47,6 +47,33 @@ class Metrics:
         return found
 
 
+#: The verbs a label may carry; any other method a client invents is counted as ``other``, so a
+#: client cannot create series at will.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def route_label(scope: Scope) -> str:
+    """The template of the route that answered, with the prefix it was mounted under.
+
+    FastAPI hands the middleware the router's own route, whose template lacks the prefix given
+    to ``include_router`` (``/sandbox/graph`` …). The prefix is the request path's leading
+    segments that the template does not account for: prefixes are literal, so counting
+    segments recovers it without ever copying a parameter's value into a label.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not template:
+        return "unmatched"
+    if ":path}" in template:
+        return str(template)
+    segments = str(scope.get("path", "")).rstrip("/").split("/")
+    own = template.rstrip("/").split("/")
+    extra = len(segments) - len(own)
+    if extra <= 0:
+        return str(template)
+    return "/".join(segments[: extra + 1]) + str(template)
+
+
 class MetricsMiddleware:
     """Pure ASGI middleware (no per-request BaseHTTPMiddleware overhead)."""
 
@@ -70,8 +97,9 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_label(scope)
             method = scope.get("method", "")
+            if method not in KNOWN_METHODS:
+                method = "other"
             self.metrics.http_requests.labels(method, template, str(status)).inc()
             self.metrics.http_latency.labels(method, template).observe(time.perf_counter() - start)

@@ -15,9 +15,11 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from wagate.api import browser_safety
+from wagate.api.openapi import json_body
 from wagate.errors import NotFoundError, ValidationError
 from wagate.sandbox.config import UNDELIVERABLE_MODES, parse_delays
 from wagate.sandbox.errors import GraphApiError, unknown_path, unsupported
@@ -61,6 +63,25 @@ async def _json_body(request: Request) -> Any:
         return orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError as exc:
         raise GraphApiError(100, "The request body is not valid JSON.") from exc
+
+
+class InjectIn(BaseModel):
+    """A customer's message, as the simulated WhatsApp user sends it (one content field)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    from_: str | None = Field(default=None, alias="from", description="The customer's phone", examples=["79001234567"])
+    user_id: str | None = Field(default=None, description="The customer's BSUID, for a user who hides the phone")
+    username: str | None = Field(default=None, description="The customer's WhatsApp username")
+    name: str | None = Field(default=None, description="The customer's profile name")
+    text: str | None = None
+    media: dict[str, Any] | None = Field(default=None, description='`{"type": "image", "caption": …}`')
+    location: dict[str, Any] | None = None
+    contacts: list[dict[str, Any]] | None = None
+    context: dict[str, Any] | None = Field(default=None, description="The message this one replies to")
+    button: dict[str, Any] | None = None
+    interactive: dict[str, Any] | None = None
+    reaction: dict[str, Any] | None = None
 
 
 def graph_router(sim: Simulator) -> APIRouter:
@@ -262,6 +283,7 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
     @router.post(
         "/inject",
         summary='A customer writes in: {"from", "text"}, or {"user_id", "username", "text"} for a hidden phone',
+        openapi_extra=json_body(InjectIn, "The customer's message"),
     )
     async def inject(request: Request) -> dict[str, Any]:
         body = await _object(request)
@@ -301,7 +323,11 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
     async def get_config() -> dict[str, Any]:
         return _config_json(sim)
 
-    @router.patch("/config", summary="Tune delays, throughput, the 24-hour window, undeliverable mode, slow answers")
+    @router.patch(
+        "/config",
+        summary="Tune delays, throughput, the 24-hour window, undeliverable mode, slow answers",
+        openapi_extra=json_body(description="The settings to change (names as in GET /sandbox/config)"),
+    )
     async def patch_config(request: Request) -> dict[str, Any]:
         body = await _object(request)
         changes: dict[str, Any] = {}
@@ -351,7 +377,11 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
         sim.config = sim.config.with_changes(**changes)
         return _config_json(sim)
 
-    @router.post("/templates", summary="Add a template or change its status (webhook sent on change)")
+    @router.post(
+        "/templates",
+        summary="Add a template or change its status (webhook sent on change)",
+        openapi_extra=json_body(description='`{"name", "language", "status", …}` of a template in Meta\'s shape'),
+    )
     async def put_template(request: Request) -> dict[str, Any]:
         body = await _object(request)
         name, language = body.get("name"), body.get("language")
@@ -387,7 +417,11 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
             raise NotFoundError("no such template", field="name")
         return template
 
-    @router.post("/templates/{name}/category", summary="Meta recategorizes a template (or announces it: impending)")
+    @router.post(
+        "/templates/{name}/category",
+        summary="Meta recategorizes a template (or announces it: impending)",
+        openapi_extra=json_body(),
+    )
     async def template_category(name: str, request: Request) -> dict[str, Any]:
         body = await _object(request)
         template = _template(name, body)
@@ -403,7 +437,7 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
             "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code},
         }
 
-    @router.post("/templates/{name}/quality", summary="A template's quality rating changes")
+    @router.post("/templates/{name}/quality", summary="A template's quality rating changes", openapi_extra=json_body())
     async def template_quality(name: str, request: Request) -> dict[str, Any]:
         body = await _object(request)
         template = _template(name, body)
@@ -416,7 +450,9 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
             "webhook": {"delivered": delivery.delivered, "status_code": delivery.status_code},
         }
 
-    @router.post("/limits", summary="Meta changes the portfolio's messaging limit (webhook sent)")
+    @router.post(
+        "/limits", summary="Meta changes the portfolio's messaging limit (webhook sent)", openapi_extra=json_body()
+    )
     async def limits(request: Request) -> dict[str, Any]:
         body = await _object(request)
         tier = str(body.get("tier", "")).upper()

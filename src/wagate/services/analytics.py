@@ -22,6 +22,7 @@ from wagate.domain.analytics import (
     prior_of,
     validate_settings,
 )
+from wagate.domain.inputs import check_moment
 from wagate.domain.policy import TenantPolicy
 from wagate.domain.records import Tenant
 from wagate.errors import ValidationError
@@ -63,11 +64,13 @@ def _moment(value: str | None, field: str, settings: AnalyticsSettings, *, end: 
             day = date.fromisoformat(value)
             if end:
                 day += timedelta(days=1)
-            return datetime.combine(day, time(), settings.tz)
+            return check_moment(datetime.combine(day, time(), settings.tz), field)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
+        if not moment.tzinfo:
+            moment = moment.replace(tzinfo=settings.tz)
+        return check_moment(moment, field)
+    except (ValueError, OverflowError) as exc:
         raise ValidationError("a date (YYYY-MM-DD) or an ISO 8601 date-time is required", field=field) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
 
 
 def period(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from wagate.domain.inputs import is_row_id
 from wagate.domain.records import ChannelRow, Tenant
 from wagate.domain.templates import (
     CATEGORIES,
@@ -208,8 +209,8 @@ class TemplateCreated:
 
 
 def _pick(conn: Connection, tenant: Tenant, ref: str, language: str | None, channel: str | None) -> Any:
-    if ref.isdigit():
-        row = repo.get_template(conn, tenant.id, int(ref))
+    if ref.isascii() and ref.isdigit():
+        row = repo.get_template(conn, tenant.id, int(ref)) if is_row_id(int(ref)) else None
         if row is None:
             raise NotFoundError(f"template {ref} not found", field="id")
         return row

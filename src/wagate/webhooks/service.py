@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from wagate.domain import webhooks as domain
+from wagate.domain.inputs import is_row_id
 from wagate.domain.records import Tenant
 from wagate.errors import ConflictError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
@@ -176,7 +177,9 @@ async def deliveries(
 def _ids(value: Any, field: str) -> list[int] | None:
     if value is None:
         return None
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and is_row_id(v) for v in value
+    ):
         raise ValidationError(f"{field} must be a list of integer ids", field=field)
     if len(value) > MAX_REPLAY:
         raise ValidationError(f"at most {MAX_REPLAY} ids per replay", field=field, code="too_long")
@@ -277,7 +280,7 @@ def parse_cursor(value: str | None) -> int:
     if value is None or value == "":
         return 0
     text = value.removeprefix("evt_")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not is_row_id(int(text)):
         raise ValidationError("cursor is not one this API returned", field="cursor")
     return int(text)
 

@@ -16,7 +16,16 @@ from wagate.services import analytics as service
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
 
-@router.get("/operators", summary="Per operator: conversations, replies, response times, SLA share, unanswered")
+@router.get(
+    "/operators",
+    summary="Per operator: conversations, replies, response times, SLA share, unanswered",
+    responses={
+        200: {
+            "description": "The report (format=json) or its CSV (format=csv)",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def operators(
     principal: PrincipalDep,
     rt: RuntimeDep,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from wagate.api.deps import AdminDep, JsonObject, OperatorDep, PrincipalDep, RuntimeDep
+from wagate.api.deps import AdminDep, JsonObject, OperatorDep, PrincipalDep, RowId, RuntimeDep
 from wagate.errors import ValidationError
 from wagate.services.automations import Automations, callback_json, normalize_optional_phone
 from wagate.services.messages import resolve_channel
@@ -90,7 +90,7 @@ async def list_callbacks(
 
 @router.post("/v1/callbacks/{callback_id}", summary='Take ({"status": "taken", "by"}), finish or reopen a request')
 async def update_callback(
-    callback_id: int, request: Request, principal: OperatorDep, body: JsonObject
+    callback_id: RowId, request: Request, principal: OperatorDep, body: JsonObject
 ) -> dict[str, Any]:
     by = body.get("by", principal.token_name)
     if not isinstance(by, str) or not by.strip() or len(by) > 100:
@@ -103,7 +103,7 @@ async def update_callback(
     "/v1/conversations/{conversation_id}/bot",
     summary='Hand a conversation back to the bot ({"active": true}) or take it from the bot (false)',
 )
-async def set_bot(conversation_id: int, request: Request, principal: OperatorDep, body: JsonObject) -> dict[str, Any]:
+async def set_bot(conversation_id: RowId, request: Request, principal: OperatorDep, body: JsonObject) -> dict[str, Any]:
     active = body.get("active")
     if not isinstance(active, bool):
         raise ValidationError("active is true (the bot answers) or false (people do)", field="active")

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
-from wagate.api.deps import OperatorDep, PrincipalDep, RuntimeDep, parse_json_object
+from wagate.api.deps import MAX_ID, OperatorDep, PrincipalDep, RowId, RuntimeDep, parse_json_object
+from wagate.api.models import Page, ResponseBody
 from wagate.domain import campaigns as domain
 from wagate.errors import ValidationError
 from wagate.services import campaigns as service
@@ -89,11 +90,36 @@ CREATE_BODY: dict[str, Any] = {
 }
 
 
+class CampaignOut(ResponseBody):
+    """A campaign: its settings, the dry-run ``report`` and, when listed or read, its live ``stats``."""
+
+    id: int
+    name: str | None
+    state: str
+    channel: str | None
+    template: dict[str, Any]
+    timezone: str | None
+    window: dict[str, Any] | None
+    start_at: str | None
+    max_in_flight: int | None
+    protection: dict[str, Any]
+    paused_code: str | None
+    paused_reason: str | None
+    waiting: dict[str, Any] | None
+    source: dict[str, Any] | None
+    report: dict[str, Any] | None
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    stats: dict[str, Any] | None = None
+
+
 @router.post(
     "",
     status_code=201,
     summary="Create a campaign from a CSV: a draft with its dry-run report",
     openapi_extra=CREATE_BODY,
+    responses={201: {"model": CampaignOut, "description": "The draft with its dry-run report"}},
 )
 async def create_campaign(principal: OperatorDep, rt: RuntimeDep, request: Request) -> JSONResponse:
     tenant = principal.tenant
@@ -123,13 +149,18 @@ async def create_campaign(principal: OperatorDep, rt: RuntimeDep, request: Reque
     return JSONResponse(service.campaign_json(row, await service.stats(rt, row)), status_code=201)
 
 
-@router.get("", summary="Campaigns, newest first, with their live stats")
+@router.get(
+    "",
+    summary="Campaigns, newest first, with their live stats",
+    response_model=Page[CampaignOut],
+    response_model_exclude_unset=True,
+)
 async def list_campaigns(
     principal: PrincipalDep,
     rt: RuntimeDep,
     state: Annotated[str | None, Query(pattern=STATES)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     rows = await service.list_campaigns(rt, principal.tenant, state=state, before_id=cursor, limit=limit)
     return {
@@ -138,20 +169,25 @@ async def list_campaigns(
     }
 
 
-@router.get("/{campaign_id}", summary="One campaign: settings, dry-run report, live stats")
-async def get_campaign(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.get(
+    "/{campaign_id}",
+    summary="One campaign: settings, dry-run report, live stats",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
+async def get_campaign(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row = await service.get_campaign(rt, principal.tenant, campaign_id)
     return service.campaign_json(row, await service.stats(rt, row))
 
 
 @router.get("/{campaign_id}/recipients", summary="The campaign's recipients in file order (?state=, cursor = line)")
 async def list_recipients(
-    campaign_id: int,
+    campaign_id: RowId,
     principal: PrincipalDep,
     rt: RuntimeDep,
     state: Annotated[str | None, Query(pattern=RECIPIENT_STATES)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     rows = await service.list_recipients(rt, principal.tenant, campaign_id, state=state, after_line=cursor, limit=limit)
     return {
@@ -160,32 +196,52 @@ async def list_recipients(
     }
 
 
-async def _act(action: str, campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def _act(action: str, campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row = await service.ACTIONS[action](rt, principal.tenant, campaign_id)
     return service.campaign_json(row, await service.stats(rt, row))
 
 
-@router.post("/{campaign_id}/start", summary="Start sending a draft campaign")
-async def start(campaign_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.post(
+    "/{campaign_id}/start",
+    summary="Start sending a draft campaign",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
+async def start(campaign_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("start", campaign_id, principal, rt)
 
 
-@router.post("/{campaign_id}/pause", summary="Pause: queued messages are pulled back until resumed")
-async def pause(campaign_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.post(
+    "/{campaign_id}/pause",
+    summary="Pause: queued messages are pulled back until resumed",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
+async def pause(campaign_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("pause", campaign_id, principal, rt)
 
 
-@router.post("/{campaign_id}/resume", summary="Resume a paused campaign where it stopped")
-async def resume(campaign_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.post(
+    "/{campaign_id}/resume",
+    summary="Resume a paused campaign where it stopped",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
+async def resume(campaign_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("resume", campaign_id, principal, rt)
 
 
-@router.post("/{campaign_id}/cancel", summary="Cancel: nothing more is sent; queued messages are cancelled")
-async def cancel(campaign_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.post(
+    "/{campaign_id}/cancel",
+    summary="Cancel: nothing more is sent; queued messages are cancelled",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
+async def cancel(campaign_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("cancel", campaign_id, principal, rt)
 
 
 @router.delete("/{campaign_id}", status_code=204, summary="Delete a draft, completed or cancelled campaign")
-async def delete_campaign(campaign_id: int, principal: OperatorDep, rt: RuntimeDep) -> Response:
+async def delete_campaign(campaign_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> Response:
     await service.delete(rt, principal.tenant, campaign_id)
     return Response(status_code=204)

@@ -10,15 +10,54 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
-from wagate.api.deps import JsonObject, OperatorDep, PrincipalDep, RuntimeDep
-from wagate.errors import ValidationError
+from wagate.api.deps import OperatorDep, PrincipalDep, RowId, RuntimeDep
+from wagate.api.models import Page, RequestBody, ResponseBody
 from wagate.services import conversations as service
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
 
-@router.get("", summary="Conversations, most recent activity first, with cursor paging")
+class Assignee(ResponseBody):
+    login: str
+    name: str | None
+
+
+class NoteOut(ResponseBody):
+    id: int
+    author: str | None
+    author_name: str | None
+    text: str
+    created_at: str | None
+
+
+class ConversationOut(ResponseBody):
+    id: int
+    channel: str | None
+    phone: str | None
+    contact_name: str | None
+    profile_name: str | None
+    state: str
+    assignee: Assignee | None
+    unread: int
+    last_message_at: str | None
+    last_direction: str | None
+    preview: str | None
+    last_inbound_at: str | None
+    last_reply_at: str | None
+    awaiting_since: str | None
+    created_at: str | None
+    updated_at: str | None
+    notes: list[NoteOut] | None = Field(default=None, description="On a single conversation")
+
+
+@router.get(
+    "",
+    summary="Conversations, most recent activity first, with cursor paging",
+    response_model=Page[ConversationOut],
+    response_model_exclude_unset=True,
+)
 async def list_conversations(
     principal: PrincipalDep,
     rt: RuntimeDep,
@@ -42,38 +81,62 @@ async def list_conversations(
     return {"data": [service.conversation_json(r) for r in page.rows], "next_cursor": page.next_cursor}
 
 
-@router.get("/{conversation_id}", summary="One conversation with its internal notes")
-async def get_conversation(conversation_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.get("/{conversation_id}", summary="One conversation with its internal notes", response_model=ConversationOut)
+async def get_conversation(conversation_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row = await service.get_conversation(rt, principal.tenant, conversation_id)
     notes = await service.notes(rt, principal.tenant, conversation_id)
     return {**service.conversation_json(row), "notes": [service.note_json(n) for n in notes]}
 
 
-@router.post("/{conversation_id}/assign", summary='Assign to a user ({"assignee": "login"}) or unassign (null)')
-async def assign(conversation_id: int, principal: OperatorDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
-    if "assignee" not in body:
-        raise ValidationError("assignee is required (a login, or null to unassign)", field="assignee", code="required")
-    login = body["assignee"]
-    if login is not None and not isinstance(login, str):
-        raise ValidationError("assignee is a login or null", field="assignee")
+class AssignIn(RequestBody):
+    assignee: str | None = Field(description="A dashboard user's login, or null to unassign")
+
+
+class NoteIn(RequestBody):
+    text: str = Field(description="Seen by operators only; never sent to the client")
+
+
+@router.post(
+    "/{conversation_id}/assign",
+    summary='Assign to a user ({"assignee": "login"}) or unassign (null)',
+    response_model=ConversationOut,
+    response_model_exclude_unset=True,
+)
+async def assign(conversation_id: RowId, principal: OperatorDep, rt: RuntimeDep, body: AssignIn) -> dict[str, Any]:
+    login = body.assignee
     row = await service.assign(rt, principal.tenant, conversation_id, login or None)
     return service.conversation_json(row)
 
 
-@router.post("/{conversation_id}/close", summary="Close (the client's next message reopens it)")
-async def close(conversation_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.post(
+    "/{conversation_id}/close",
+    summary="Close (the client's next message reopens it)",
+    response_model=ConversationOut,
+    response_model_exclude_unset=True,
+)
+async def close(conversation_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return service.conversation_json(await service.set_closed(rt, principal.tenant, conversation_id, True))
 
 
-@router.post("/{conversation_id}/reopen", summary="Reopen a closed conversation")
-async def reopen(conversation_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.post(
+    "/{conversation_id}/reopen",
+    summary="Reopen a closed conversation",
+    response_model=ConversationOut,
+    response_model_exclude_unset=True,
+)
+async def reopen(conversation_id: RowId, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return service.conversation_json(await service.set_closed(rt, principal.tenant, conversation_id, False))
 
 
-@router.post("/{conversation_id}/notes", status_code=201, summary='Add an internal note ({"text"}); never sent')
-async def add_note(conversation_id: int, principal: OperatorDep, rt: RuntimeDep, body: JsonObject) -> JSONResponse:
+@router.post(
+    "/{conversation_id}/notes",
+    status_code=201,
+    summary='Add an internal note ({"text"}); never sent',
+    responses={201: {"model": NoteOut, "description": "The note"}},
+)
+async def add_note(conversation_id: RowId, principal: OperatorDep, rt: RuntimeDep, body: NoteIn) -> JSONResponse:
     await service.add_note(
-        rt, principal.tenant, conversation_id, body.get("text"), author=principal.token_name, author_id=None
+        rt, principal.tenant, conversation_id, body.text, author=principal.token_name, author_id=None
     )
     notes = await service.notes(rt, principal.tenant, conversation_id)
     return JSONResponse(service.note_json(notes[-1]), status_code=201)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from wagate.api.deps import PrincipalDep, RuntimeDep
+from wagate.api.models import ResponseBody
 from wagate.services import media_links
 from wagate.webhooks import service
 from wagate.webhooks.formats import Event
@@ -15,7 +17,26 @@ from wagate.webhooks.formats.native import envelope
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
-@router.get("", summary="Every event in order after a cursor (the same envelope as native webhooks)")
+class EventOut(ResponseBody):
+    """One event, in the envelope native webhooks carry."""
+
+    id: str = Field(examples=["evt_42"])
+    type: str = Field(examples=["message.status"])
+    timestamp: str
+    data: dict[str, Any]
+
+
+class EventPage(ResponseBody):
+    data: list[EventOut]
+    next_cursor: str = Field(description="Pass back as ?cursor= (the last event's id when the page is empty)")
+    has_more: bool
+
+
+@router.get(
+    "",
+    summary="Every event in order after a cursor (the same envelope as native webhooks)",
+    response_model=EventPage,
+)
 async def list_events(
     principal: PrincipalDep,
     rt: RuntimeDep,

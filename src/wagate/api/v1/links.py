@@ -22,7 +22,22 @@ def _image(data: str, fmt: str, scale: int, field: str) -> Response:
     return Response(service.qr_png(data, scale, field), media_type="image/png")
 
 
-@router.get("/click-to-chat", summary="A wa.me link to chat with a number, and its QR code (json, svg or png)")
+IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The link (format=json) or its QR code (format=svg or png)",
+        "content": {
+            "image/svg+xml": {"schema": {"type": "string"}},
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.get(
+    "/click-to-chat",
+    summary="A wa.me link to chat with a number, and its QR code (json, svg or png)",
+    responses=IMAGE_RESPONSES,
+)
 async def click_to_chat(
     principal: PrincipalDep,
     rt: RuntimeDep,
@@ -37,7 +52,11 @@ async def click_to_chat(
     return {**link, "qr": service.qr_json(link["url"], scale, "text")}
 
 
-@router.get("/optin", summary="The public opt-in page: link, QR code (json, svg or png) and a website button")
+@router.get(
+    "/optin",
+    summary="The public opt-in page: link, QR code (json, svg or png) and a website button",
+    responses=IMAGE_RESPONSES,
+)
 async def optin_link(
     principal: PrincipalDep,
     rt: RuntimeDep,

@@ -11,10 +11,22 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Connection
 
-from wagate.api.deps import PrincipalDep, RuntimeDep, authenticate, parse_bearer, parse_json_object
+from wagate.api.deps import PrincipalDep, RowId, RuntimeDep, authenticate, parse_bearer, parse_json_object
 from wagate.api.errors import error_body
-from wagate.api.v1.schemas import MessageBatchIn, MessageIn, iso, message_json
+from wagate.api.models import Page
+from wagate.api.openapi import document
+from wagate.api.v1.schemas import (
+    AcceptedMessage,
+    BatchAccepted,
+    MessageBatchIn,
+    MessageIn,
+    MessageOut,
+    StatusName,
+    iso,
+    message_json,
+)
 from wagate.domain.identities import parse_address, phone_of
+from wagate.domain.inputs import check_moment
 from wagate.domain.messages import OutboundDraft
 from wagate.errors import DatabaseUnavailable, ValidationError, WagateError
 from wagate.runtime import Runtime
@@ -24,6 +36,7 @@ from wagate.services.messages import Accepted, Outcome
 from wagate.store.repos import messages as message_repo
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
+document(AcceptedMessage, BatchAccepted)
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -45,14 +58,22 @@ DRAFT_FIELDS = (
     "client_ref",
 )
 
+#: Every field a message may carry; any other is refused (422 ``unknown_field``).
+KNOWN_FIELDS = frozenset(MessageIn.model_fields)
+
 
 def draft_from(item: Any, prefix: str = "") -> OutboundDraft:
     if not isinstance(item, dict):
-        raise ValidationError("each message must be a JSON object", field=prefix.rstrip(".") or "body")
+        raise ValidationError("each message must be a JSON object", field=None if prefix else "body")
+    unknown = next((key for key in item if key not in KNOWN_FIELDS), None)
+    if unknown is not None:
+        raise ValidationError(f"unknown field {unknown}", field=unknown, code="unknown_field")
     kwargs: dict[str, Any] = {name: item.get(name) for name in DRAFT_FIELDS}
+    if kwargs["channel"] is not None and not isinstance(kwargs["channel"], str):
+        raise ValidationError("channel must be a channel's name", field="channel")
     for name in ("media", "location", "template", "reaction"):
         if kwargs[name] is not None and not isinstance(kwargs[name], dict):
-            raise ValidationError(f"{name} must be an object", field=f"{prefix}{name}")
+            raise ValidationError(f"{name} must be an object", field=name)
     return OutboundDraft(**kwargs)
 
 
@@ -101,6 +122,35 @@ def render_batch(outcomes: list[Outcome]) -> tuple[int, Any]:
     "",
     status_code=202,
     summary='Send one message, or a batch of up to 1000 as {"messages": [...]}',
+    response_class=Response,
+    responses={
+        202: {
+            "description": "Accepted: the message (or, for a batch, one result per item)",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/AcceptedMessage"},
+                            {"$ref": "#/components/schemas/BatchAccepted"},
+                        ]
+                    }
+                }
+            },
+        },
+        422: {
+            "description": "Invalid message; for a batch where every item failed, the per-item results",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/Error"},
+                            {"$ref": "#/components/schemas/BatchAccepted"},
+                        ]
+                    }
+                }
+            },
+        },
+    },
     openapi_extra={
         "parameters": [
             {
@@ -111,7 +161,6 @@ def render_batch(outcomes: list[Outcome]) -> tuple[int, Any]:
                 "description": "Replays the first answer for 24 h; a different body is 409",
             }
         ],
-        "security": [{"bearer": []}],
         "requestBody": {
             "content": {
                 "application/json": {
@@ -166,6 +215,9 @@ def _drafts_and_renderer(
 ) -> tuple[list[OutboundDraft], Callable[[list[Outcome]], tuple[int, Any]]]:
     if "messages" not in body:
         return [draft_from(body)], render_single
+    unknown = next((key for key in body if key != "messages"), None)
+    if unknown is not None:
+        raise ValidationError(f"unknown field {unknown} beside messages", field=unknown, code="unknown_field")
     items = body["messages"]
     if not isinstance(items, list) or not items:
         raise ValidationError("messages must be a non-empty list", field="messages", code="required")
@@ -190,8 +242,13 @@ def _drafts_and_renderer(
     return drafts, render
 
 
-@router.get("/{message_id}", summary="A message with its status history")
-async def get_message(message_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.get(
+    "/{message_id}",
+    summary="A message with its status history",
+    response_model=MessageOut,
+    response_model_exclude_unset=True,
+)
+async def get_message(message_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row, history = await service.get_message(rt, principal.tenant, message_id)
     contact = await rt.db.read(lambda c: identities.contact_of(c, principal.tenant.id, row.phone))
     body = message_json(row, history, contact)
@@ -203,13 +260,18 @@ async def get_message(message_id: int, principal: PrincipalDep, rt: RuntimeDep) 
     return body
 
 
-@router.get("", summary="Message history, newest first, with cursor paging")
+@router.get(
+    "",
+    summary="Message history, newest first, with cursor paging",
+    response_model=Page[MessageOut],
+    response_model_exclude_unset=True,
+)
 async def list_messages(
     principal: PrincipalDep,
     rt: RuntimeDep,
     phone: str | None = None,
     direction: Annotated[str | None, Query(pattern="^(in|out)$")] = None,
-    status: str | None = None,
+    status: StatusName | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -224,8 +286,8 @@ async def list_messages(
         except (ValueError, KeyError) as exc:
             raise ValidationError("cursor is not one this API returned", field="cursor") from exc
     for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise ValidationError(f"{name} needs a time zone (e.g. Z)", field=name)
+        if value is not None:
+            check_moment(value, name)
 
     def read(c: Connection) -> tuple[list[Any], dict[str, Any]]:
         key = identities.key_for(c, tenant.id, address.key) if address is not None else None
@@ -247,8 +309,13 @@ async def list_messages(
     return {"data": [message_json(r, None, cards.get(r.phone)) for r in rows], "next_cursor": next_cursor}
 
 
-@router.post("/{message_id}/cancel", summary="Cancel a message that is still queued")
-async def cancel_message(message_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.post(
+    "/{message_id}/cancel",
+    summary="Cancel a message that is still queued",
+    response_model=MessageOut,
+    response_model_exclude_unset=True,
+)
+async def cancel_message(message_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     row, history = await service.cancel_message(rt, principal.tenant, message_id)
     contact = await rt.db.read(lambda c: identities.contact_of(c, principal.tenant.id, row.phone))
     return message_json(row, history, contact)

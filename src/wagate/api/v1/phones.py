@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
+from pydantic import Field
 
 from wagate.api.deps import PrincipalDep, RuntimeDep
+from wagate.api.models import ResponseBody
 from wagate.domain.phones import normalize_phone
 from wagate.services.messages import resolve_channel
 from wagate.services.phones import whatsapp_presence
@@ -15,7 +17,14 @@ from wagate.store.repos import contacts as repo
 router = APIRouter(prefix="/v1/phones", tags=["phones"])
 
 
-@router.get("/{phone}", summary="Whether a number is on WhatsApp: exists, none or unknown")
+class PhoneCheck(ResponseBody):
+    phone: str
+    whatsapp: Literal["exists", "none", "unknown"]
+    checked_at: str | None
+    source: str | None = Field(description="The channel (or cache) that answered")
+
+
+@router.get("/{phone}", summary="Whether a number is on WhatsApp: exists, none or unknown", response_model=PhoneCheck)
 async def check_phone(
     phone: str, principal: PrincipalDep, rt: RuntimeDep, channel: str | None = None
 ) -> dict[str, Any]:

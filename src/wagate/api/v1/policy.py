@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from wagate.api.deps import AdminDep, JsonObject, PrincipalDep, RuntimeDep
+from wagate.api.deps import MAX_ID, AdminDep, JsonObject, PrincipalDep, RuntimeDep
+from wagate.domain.inputs import check_moment
 from wagate.domain.phones import normalize_phone
-from wagate.errors import ValidationError
 from wagate.services import policy as service
 from wagate.store.repos import policy as repo
 
@@ -37,11 +37,11 @@ async def list_refusals(
     outcome: Annotated[str | None, Query(pattern="^(refused|warned)$")] = None,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     tenant = principal.tenant
-    if since is not None and since.tzinfo is None:
-        raise ValidationError("since needs a time zone (e.g. Z)", field="since")
+    if since is not None:
+        check_moment(since, "since")
     normalized = normalize_phone(phone, tenant.default_region, "phone") if phone else None
     rows = await rt.db.read(
         lambda c: repo.list_refusals(

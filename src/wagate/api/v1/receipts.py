@@ -7,10 +7,11 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
+from pydantic import Field
 
-from wagate.api.deps import PrincipalDep, RuntimeDep
+from wagate.api.deps import PrincipalDep, RowId, RuntimeDep
+from wagate.api.models import RequestBody
 from wagate.errors import ValidationError
 from wagate.services import messages as message_service
 from wagate.store.repos import channels as channel_repo
@@ -18,16 +19,15 @@ from wagate.store.repos import channels as channel_repo
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 
 
+class ReadIn(RequestBody):
+    typing: bool = Field(default=False, description="Also show the customer a typing indicator")
+
+
 @router.post("/{message_id}/read", summary='Mark an inbound message read; {"typing": true} also shows typing…')
-async def mark_read(message_id: int, principal: PrincipalDep, rt: RuntimeDep, request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError as exc:
-        raise ValidationError("the body is not valid JSON", field="body", code="malformed_json") from exc
-    if not isinstance(body, dict) or set(body) - {"typing"} or not isinstance(body.get("typing", False), bool):
-        raise ValidationError('the body is empty or {"typing": true|false}', field="typing")
-    typing = bool(body.get("typing", False))
+async def mark_read(
+    message_id: RowId, principal: PrincipalDep, rt: RuntimeDep, body: ReadIn | None = None
+) -> dict[str, Any]:
+    typing = body.typing if body is not None else False
     row, _history = await message_service.get_message(rt, principal.tenant, message_id)
     if row.direction != "in":
         raise ValidationError("only inbound messages can be marked read", field="id", code="not_inbound")

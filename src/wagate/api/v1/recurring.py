@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from wagate.api.deps import JsonObject, PrincipalDep, RuntimeDep
+from wagate.api.deps import JsonObject, PrincipalDep, RowId, RuntimeDep
 from wagate.runtime import Runtime
 from wagate.services import recurring as service
 
@@ -17,17 +17,19 @@ router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
 
 @router.put("/{campaign_id}/recurrence", summary="Repeat a draft campaign: every N days at HH:MM, or cron")
-async def set_recurrence(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
+async def set_recurrence(
+    campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep, body: JsonObject
+) -> dict[str, Any]:
     return await service.set_schedule(rt, principal.tenant, campaign_id, body)
 
 
 @router.get("/{campaign_id}/recurrence", summary="The schedule, the next run and every run so far")
-async def get_recurrence(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def get_recurrence(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     return await service.get_schedule(rt, principal.tenant, campaign_id)
 
 
 @router.delete("/{campaign_id}/recurrence", summary="Stop repeating (runs already started go on)")
-async def stop_recurrence(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def stop_recurrence(campaign_id: RowId, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     return await service.stop_schedule(rt, principal.tenant, campaign_id)
 
 

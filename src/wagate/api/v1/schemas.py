@@ -1,16 +1,26 @@
-"""Request models for the OpenAPI document, and the JSON shape of a stored message."""
+"""The message models of the native API (requests and responses), and the JSON shape of a stored message."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
+from wagate.api.models import RequestBody, ResponseBody
 from wagate.domain.identities import identities_json, is_lid, is_phone_key, phone_of
 from wagate.domain.pricing import NOT_BILLED, UNBILLED_KINDS
 
+MessageTypeName = Literal[
+    "text", "image", "document", "audio", "voice", "video", "location", "contacts", "template", "reaction"
+]
+StatusName = Literal[
+    "queued", "sending", "sent", "delivered", "read", "failed", "expired", "cancelled", "unknown", "received"
+]
 
-class MediaIn(BaseModel):
+
+class MediaIn(RequestBody):
+    """A file to send: a public ``url``, or the ``id`` of an upload (``POST /v1/media``)."""
+
     url: str | None = None
     id: str | None = None
     filename: str | None = None
@@ -18,33 +28,135 @@ class MediaIn(BaseModel):
     mime_type: str | None = None
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(RequestBody):
     name: str
     language: str = "en"
-    params: list[str] = Field(default_factory=list)
+    params: list[str] = Field(default_factory=list, description="Values for {{1}}, {{2}} … in order")
 
 
-class MessageIn(BaseModel):
+class LocationIn(RequestBody):
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
+class MessageIn(RequestBody):
     """One outbound message. ``to`` is a phone in any human format or a BSUID (``US.1349…``);
     ``channel`` defaults to the tenant's default."""
 
-    to: str
-    type: str = "text"
-    channel: str | None = None
+    to: str = Field(
+        description="A phone in any human format (`+7 900 123-45-67`), stored as E.164 digits, or a BSUID (`US.1349…`)"
+    )
+    type: MessageTypeName = "text"
+    channel: str | None = Field(default=None, description="A channel name; the default channel when absent")
     text: str | None = None
     media: MediaIn | None = None
-    location: dict[str, Any] | None = None
-    contacts: list[dict[str, Any]] | None = None
+    location: LocationIn | None = None
+    contacts: list[dict[str, Any]] | None = Field(default=None, description="Contact cards, in the Cloud API's shape")
     template: TemplateIn | None = None
-    validity_seconds: int | None = None
+    validity_seconds: int | None = Field(default=None, description="Expire if not sent within this many seconds")
+    callback_url: str | None = Field(default=None, description="Status callbacks for this message only")
+    callback_data: str | None = None
+    operator: str | None = None
+    client_ref: str | None = Field(default=None, description="The CRM's own reference, echoed back")
+    reply_to: int | None = Field(default=None, description="A wagate message id to quote (channels that can)")
+    reaction: dict[str, Any] | None = Field(
+        default=None, description='`{"message_id", "emoji"}` for `type: "reaction"` (channels that can)'
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"to": "+7 900 123-45-67", "text": "Your order is ready"},
+                {"to": "79001234567", "type": "template", "template": {"name": "order_ready", "params": ["1042"]}},
+            ]
+        }
+    )
+
+
+class MessageBatchIn(RequestBody):
+    messages: list[MessageIn] = Field(min_length=1, max_length=1000)
+
+
+class ItemError(ResponseBody):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class AcceptedMessage(ResponseBody):
+    """A message accepted for sending (202)."""
+
+    id: int
+    status: Literal["queued"]
+    to: str
+    channel: str
+    type: str
+    client_ref: str | None = None
+    created_at: str | None = None
+    expires_at: str | None = None
+    warnings: list[ItemError] | None = Field(default=None, description="Policy rules in warn mode that matched")
+
+
+class BatchItem(ResponseBody):
+    """One item of a batch: ``index`` plus either the accepted message or ``error``."""
+
+    index: int
+    id: int | None = None
+    status: str | None = None
+    error: ItemError | None = None
+
+
+class BatchAccepted(ResponseBody):
+    accepted: int
+    rejected: int
+    results: list[BatchItem]
+
+
+class StatusChange(ResponseBody):
+    status: str
+    at: str | None
+    reason: str | None = None
+    error_code: str | None = None
+    applied: bool
+
+
+class MessageOut(ResponseBody):
+    """A stored message (outbound or inbound). Its content fields (``text``, ``media`` …) follow ``type``."""
+
+    id: int
+    direction: Literal["in", "out"]
+    channel: str | None
+    phone: str | None
+    type: str
+    status: StatusName
+    error: ItemError | None = None
+    provider_id: str | None = None
+    client_ref: str | None = None
     callback_url: str | None = None
     callback_data: str | None = None
     operator: str | None = None
-    client_ref: str | None = None
-
-
-class MessageBatchIn(BaseModel):
-    messages: list[MessageIn] = Field(max_length=1000)
+    origin: str | None = None
+    campaign_id: int | None = None
+    attempts: int
+    created_at: str | None
+    updated_at: str | None
+    expires_at: str | None = None
+    history: list[StatusChange] | None = Field(default=None, description="Present on a single message")
+    identities: dict[str, str | None] | None = Field(
+        default=None,
+        description="Every way WhatsApp addresses the person: phone, user_id, parent_user_id, username, lid",
+    )
+    sent_to: dict[str, str] | None = Field(default=None, description='Which identity a send went to: {"kind", "value"}')
+    pricing: dict[str, Any] | None = Field(
+        default=None, description="The provider's pricing of the message, once known"
+    )
+    cost: dict[str, Any] | None = Field(default=None, description='{"amount", "currency"} from the tenant\'s rate card')
+    waiting: dict[str, Any] | None = Field(
+        default=None,
+        description='A queued outbound message: {"reason", "message", "until"} of the pacing rule holding it, or null',
+    )
 
 
 def iso(value: Any) -> str | None:

@@ -10,12 +10,14 @@ from the header, hashed, and never logged.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
-from wagate.api.deps import AdminDep, PrincipalDep, RuntimeDep, bearer_token, json_object
+from wagate.api.deps import AdminDep, PrincipalDep, RowId, RuntimeDep, bearer_token
+from wagate.api.models import Listing, RequestBody, ResponseBody
 from wagate.api.v1.schemas import iso
 from wagate.channels.device import inbound, service
 from wagate.domain import storable
@@ -36,21 +38,80 @@ async def current_device(request: Request, rt: RuntimeDep) -> DeviceAuth:
 DeviceDep = Annotated[DeviceAuth, Depends(current_device)]
 
 
-async def device_json_body(request: Request) -> dict[str, Any]:
+def scrubbed(body: RequestBody) -> dict[str, Any]:
     """A device's report: kept whatever it holds, with unstorable characters replaced (a phone's
     notification is a customer's words; refusing it would lose them)."""
-    scrubbed: dict[str, Any] = storable.scrub(await json_object(request))
-    return scrubbed
+    fields: dict[str, Any] = storable.scrub(body.fields())
+    return fields
 
 
-DeviceBody = Annotated[dict[str, Any], Depends(device_json_body)]
+class ResultIn(RequestBody):
+    status: Literal["sent", "failed", "not_on_whatsapp"]
+    error: str | None = Field(default=None, description="What the phone saw, for a failure")
+    retry: bool | None = Field(default=None, description="A failure worth another try (default false)")
 
 
-async def optional_json(request: Request) -> dict[str, Any]:
-    """A JSON object body, or ``{}`` when there is none (``name`` and ``serial`` are optional)."""
-    if not await request.body():
-        return {}
-    return await json_object(request)
+class CheckResultIn(RequestBody):
+    """The phone's answer to a phone check (``GET /device/v1/checks/next``)."""
+
+    whatsapp: Literal["exists", "none"] = Field(description="Whether WhatsApp knows the number")
+
+
+class NotificationIn(RequestBody):
+    """A WhatsApp notification the phone posted; ``key`` deduplicates it."""
+
+    key: str = Field(description="Android's notification key (stable for one notification)")
+    package: str | None = Field(default=None, examples=["com.whatsapp"])
+    title: str | None = Field(default=None, description="The sender (a name or a phone)")
+    text: str | None = None
+    posted_at: str | int | float | None = Field(default=None, description="ISO 8601 or epoch milliseconds")
+    phone: str | int | None = Field(default=None, description="The sender's phone, when the device knows it")
+    group: str | None = None
+
+
+class HeartbeatIn(RequestBody):
+    battery: float | None = Field(default=None, ge=0, le=100)
+    charging: bool | None = None
+    screen_on: bool | None = None
+    screen: bool | Literal["on", "off"] | None = None
+    whatsapp_version: str | None = None
+    app_version: str | None = None
+    serial: str | None = None
+
+
+class DeviceIn(RequestBody):
+    name: str | None = None
+    serial: str | None = None
+
+
+class Offer(ResponseBody):
+    """A leased message for the phone to type."""
+
+    id: int
+    phone: str
+    type: str
+    text: str | None
+    media: dict[str, Any] | None
+    link: str | None
+    attempt: int
+    lease_expires_at: str | None
+    client_ref: str | None = None
+
+
+class DeviceOut(ResponseBody):
+    id: int
+    name: str | None
+    serial: str | None
+    status: str
+    last_seen_at: str | None
+    battery: int | None
+    charging: bool | None
+    screen_on: bool | None
+    whatsapp_version: str | None
+    app_version: str | None
+    created_at: str | None
+    channel: str | None = None
+    token: str | None = Field(default=None, description="Only in the answer that created the device")
 
 
 def device_json(row: Any) -> dict[str, Any]:
@@ -72,7 +133,15 @@ def device_json(row: Any) -> dict[str, Any]:
 # -- the device protocol ------------------------------------------------------------------------------
 
 
-@protocol.get("/next", summary="Lease the next due message (200) or nothing is due (204)")
+@protocol.get(
+    "/next",
+    summary="Lease the next due message (200) or nothing is due (204)",
+    response_class=Response,
+    responses={
+        200: {"model": Offer, "description": "The leased message"},
+        204: {"description": "Nothing is due; `Retry-After` says when to ask again"},
+    },
+)
 async def next_message(device: DeviceDep, rt: RuntimeDep) -> Response:
     await service.seen(rt, device)
     offer = await service.next_message(rt, device)
@@ -84,9 +153,9 @@ async def next_message(device: DeviceDep, rt: RuntimeDep) -> Response:
 
 
 @protocol.post("/messages/{message_id}/result", summary="Report sent / failed / not_on_whatsapp (idempotent)")
-async def message_result(message_id: int, device: DeviceDep, rt: RuntimeDep, body: DeviceBody) -> dict[str, Any]:
+async def message_result(message_id: RowId, device: DeviceDep, rt: RuntimeDep, body: ResultIn) -> dict[str, Any]:
     await service.seen(rt, device)
-    return await service.record_result(rt, device, message_id, body)
+    return await service.record_result(rt, device, message_id, scrubbed(body))
 
 
 @protocol.get("/checks/next", summary="Lease the next phone check (200) or nothing is due (204)")
@@ -101,20 +170,20 @@ async def next_check(device: DeviceDep, rt: RuntimeDep) -> Response:
 
 
 @protocol.post("/checks/{check_id}/result", summary='Report a phone check: {"whatsapp": "exists"|"none"} (idempotent)')
-async def check_result(check_id: int, device: DeviceDep, rt: RuntimeDep, body: DeviceBody) -> dict[str, Any]:
+async def check_result(check_id: RowId, device: DeviceDep, rt: RuntimeDep, body: CheckResultIn) -> dict[str, Any]:
     await service.seen(rt, device)
-    return await service.record_check(rt, device, check_id, body)
+    return await service.record_check(rt, device, check_id, body.fields())
 
 
 @protocol.post("/notifications", summary="A WhatsApp notification: becomes an inbound message (deduplicated by key)")
-async def notification(device: DeviceDep, rt: RuntimeDep, body: DeviceBody) -> dict[str, Any]:
+async def notification(device: DeviceDep, rt: RuntimeDep, body: NotificationIn) -> dict[str, Any]:
     await service.seen(rt, device)
-    return await inbound.record_notification(rt, device, body)
+    return await inbound.record_notification(rt, device, scrubbed(body))
 
 
 @protocol.post("/heartbeat", summary="Battery, charging, screen, versions; keeps the device online")
-async def heartbeat(device: DeviceDep, rt: RuntimeDep, body: DeviceBody) -> dict[str, Any]:
-    row = await service.seen(rt, device, service.heartbeat_fields(body))
+async def heartbeat(device: DeviceDep, rt: RuntimeDep, body: HeartbeatIn) -> dict[str, Any]:
+    row = await service.seen(rt, device, service.heartbeat_fields(scrubbed(body)))
     return {
         **device_json(row),
         "channel": device.channel_name,
@@ -126,21 +195,30 @@ async def heartbeat(device: DeviceDep, rt: RuntimeDep, body: DeviceBody) -> dict
 # -- management (native API) ---------------------------------------------------------------------------
 
 
-@management.post("", status_code=201, summary="Create a device token (admin; the token is shown once)")
-async def create_device(
-    name: str, principal: AdminDep, rt: RuntimeDep, body: Annotated[dict[str, Any], Depends(optional_json)]
-) -> dict[str, Any]:
-    row, token = await service.create_device(rt, principal.tenant, name, body)
+@management.post(
+    "",
+    status_code=201,
+    summary="Create a device token (admin; the token is shown once)",
+    response_model=DeviceOut,
+    response_model_exclude_unset=True,
+)
+async def create_device(name: str, principal: AdminDep, rt: RuntimeDep, body: DeviceIn | None = None) -> dict[str, Any]:
+    row, token = await service.create_device(rt, principal.tenant, name, body.fields() if body else {})
     return {**device_json(row), "channel": name, "token": token}
 
 
-@management.get("", summary="The channel's devices with their presence and last heartbeat")
+@management.get(
+    "",
+    summary="The channel's devices with their presence and last heartbeat",
+    response_model=Listing[DeviceOut],
+    response_model_exclude_unset=True,
+)
 async def list_devices(name: str, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
     rows = await service.list_devices(rt, principal.tenant, name)
     return {"data": [device_json(r) for r in rows]}
 
 
 @management.delete("/{device_id}", status_code=204, summary="Revoke a device token (admin)")
-async def revoke_device(name: str, device_id: int, principal: AdminDep, rt: RuntimeDep) -> Response:
+async def revoke_device(name: str, device_id: RowId, principal: AdminDep, rt: RuntimeDep) -> Response:
     await service.revoke_device(rt, principal.tenant, name, device_id)
     return Response(status_code=204)

@@ -178,7 +178,7 @@ async def seen(rt: Runtime, device: DeviceAuth, fields: dict[str, Any] | None = 
 
 
 def heartbeat_fields(body: dict[str, Any]) -> dict[str, Any]:
-    """Validate a heartbeat body into device columns (unknown keys are ignored)."""
+    """Validate a heartbeat body into device columns (the API refuses unknown keys before this)."""
     fields: dict[str, Any] = {}
     battery = body.get("battery")
     if battery is not None:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wagate.domain.conversations import State
+from wagate.domain.inputs import is_row_id
 from wagate.store import dialect
 from wagate.store.dashboard_tables import conversation_notes, conversations, users
 from wagate.store.tables import channels, contacts, messages
@@ -195,7 +196,7 @@ def encode_cursor(row: Any) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     data = orjson.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
     at = datetime.fromisoformat(data["t"])
-    if not isinstance(data["id"], int) or at.tzinfo is None:
+    if not isinstance(data["id"], int) or not is_row_id(data["id"]) or at.tzinfo is None:
         raise ValueError("bad cursor")
     return at, data["id"]
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wagate.domain.identities import identities_of_key, phone_of
+from wagate.domain.inputs import is_row_id
 from wagate.domain.messages import INBOUND_ORIGIN, Direction, OutboundMessage
 from wagate.domain.statuses import Status, Verdict, decide
 from wagate.store import dialect
@@ -388,8 +389,8 @@ def encode_cursor(message_id: int) -> str:
 def decode_cursor(cursor: str) -> int:
     padded = cursor + "=" * (-len(cursor) % 4)
     data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    value = data["before"]
-    if not isinstance(value, int):
+    value = data.get("before") if isinstance(data, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool) or not is_row_id(value):
         raise ValueError("bad cursor")
     return value
 
