@@ -45,6 +45,7 @@ TOTAL = 2000
 BATCH = 100
 PER_SECOND = 200
 BURST = PER_SECOND // 10  # the documented default depth: a tenth of a second's worth
+PROVIDER_DELAY = 0.02
 REDIS_DB = 13
 SECRET_KEY = (
     Fernet.generate_key().decode()
@@ -67,6 +68,7 @@ class Receiver:
         body = await request.json()
         with self.lock:
             self.arrivals[int(body["id"])].append(time.monotonic())
+        await asyncio.sleep(PROVIDER_DELAY)  # a provider that takes its time: sends are in flight at the kill
         return web.json_response({"ok": True})
 
     async def hook(self, request: web.Request) -> web.Response:
