@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     events_retention_days: float = Field(default=7.0, gt=0, description="How long events stay in the outbox/feed.")
     events_purge_interval_seconds: float = Field(default=3600.0, gt=0)
 
+    # Retention (docs/operations.md, "Retention"); a tenant's policy ``retention_days`` wins.
+    retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Message bodies and media files older than this many days are pruned (unset: kept).",
+    )
+
     @field_validator("webhook_retry_schedule", mode="before")
     @classmethod
     def _split_schedule(cls, value: Any) -> Any:

@@ -26,6 +26,7 @@ import os
 import random
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from wagate.channels.base import Channel, Gated
@@ -36,6 +37,7 @@ from wagate.domain.records import ChannelRow
 from wagate.domain.statuses import Status
 from wagate.errors import DeliveryUnknown, SendError
 from wagate.runtime import Runtime
+from wagate.services import media
 from wagate.store.repos import channels as channel_repo
 from wagate.store.repos import housekeeping
 
@@ -70,6 +72,8 @@ class Dispatcher:
         self._turn = 0
         self._house_event = asyncio.Event()
         self._last_prune: datetime | None = None
+        #: Per tenant, the message id the retention walk has covered up to (see ``retain``).
+        self._retention_cursor: dict[int, int] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -129,8 +133,36 @@ class Dispatcher:
         if self._last_prune is None or now - self._last_prune >= timedelta(hours=1):
             cutoff = now - SEND_LOG_RETENTION
             await self.rt.db.write(lambda c: housekeeping.prune_send_log(c, cutoff))
+            await self.retain(now)
             self._last_prune = now
         return await self.rt.db.read(housekeeping.next_deadline)
+
+    async def retain(self, now: datetime) -> tuple[int, int]:
+        """Prune message bodies and media files past each tenant's retention; returns both counts.
+
+        Bodies go one batch per transaction (``housekeeping.prune_bodies``), so writers wait for
+        one short batch at most; the walk resumes after the last covered id on the next pass.
+        """
+        retentions = await self.rt.db.read(housekeeping.tenant_retentions)
+        default = self.rt.settings.retention_days
+        bodies = files = 0
+        for tenant_id, own in retentions.items():
+            days = own if own is not None else default
+            if days is None:
+                continue
+            before = now - timedelta(days=days)
+            more = True
+            while more and not self._stopping:
+                after = self._retention_cursor.get(tenant_id, 0)
+                pruned, covered, more = await self.rt.db.write(
+                    partial(housekeeping.prune_bodies, tenant_id=tenant_id, before=before, after_id=after)
+                )
+                self._retention_cursor[tenant_id] = covered
+                bodies += pruned
+            files += await asyncio.to_thread(media.prune_files, self.rt.settings, tenant_id, before)
+        if bodies or files:
+            log.info("retention pruned", extra={"bodies": bodies, "media_files": files})
+        return bodies, files
 
     async def _count_by_channel(self, ids: list[int], status: Status) -> None:
         if not ids:

@@ -115,6 +115,8 @@ class TenantPolicy:
     optout_keywords: tuple[str, ...] = DEFAULT_OPTOUT_KEYWORDS
     optout_confirmation: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CONFIRMATION))
     optin: dict[str, Any] = field(default_factory=dict)
+    #: Days message bodies and media are kept; None: the deployment's ``WAGATE_RETENTION_DAYS``.
+    retention_days: float | None = None
 
     @classmethod
     def of(cls, settings: Mapping[str, Any]) -> TenantPolicy:
@@ -125,6 +127,7 @@ class TenantPolicy:
             optout_keywords=tuple(data.get("optout_keywords") or DEFAULT_OPTOUT_KEYWORDS),
             optout_confirmation={**DEFAULT_CONFIRMATION, **(data.get("optout_confirmation") or {})},
             optin=dict(data.get("optin") or {}),
+            retention_days=data.get("retention_days"),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -134,6 +137,7 @@ class TenantPolicy:
             "optout_keywords": list(self.optout_keywords),
             "optout_confirmation": self.optout_confirmation,
             "optin": optin_settings(self.optin),
+            "retention_days": self.retention_days,
         }
 
 
@@ -217,6 +221,16 @@ def update_tenant_policy(current: Mapping[str, Any], update: Mapping[str, Any]) 
             stored[key] = {**dict(stored.get(key) or {}), **value}
         elif key == "optin":
             stored[key] = {**dict(stored.get(key) or {}), **_validate_optin(value)}
+        elif key == "retention_days":
+            if value is None:
+                stored.pop(key, None)
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 36500:
+                raise ValidationError(
+                    "retention_days is a number of days (0 < days <= 36500) or null for the default",
+                    field="retention_days",
+                )
+            stored[key] = value
         else:
             raise ValidationError(f"unknown field {key!r}", field=key)
     return stored

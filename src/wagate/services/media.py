@@ -10,10 +10,13 @@ channel cache "this file is already uploaded to the provider as id X".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -38,6 +41,27 @@ class StoredMedia:
 
 def tenant_dir(settings: Settings, tenant_id: int) -> Path:
     return settings.data_dir / "media" / str(int(tenant_id))
+
+
+def prune_files(settings: Settings, tenant_id: int, before: datetime) -> int:
+    """Delete the tenant's media files last written before ``before`` (retention); returns how many.
+
+    Each node prunes its own ``DATA_DIR``. Only names this module gives out are touched.
+    """
+    directory = tenant_dir(settings, tenant_id)
+    if not directory.is_dir():
+        return 0
+    cutoff = before.timestamp()
+    removed = 0
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not NAME_RE.match(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue
+            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                with contextlib.suppress(FileNotFoundError):  # another pass got it first
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 def media_url(settings: Settings, name: str) -> str:
