@@ -107,8 +107,9 @@ class Session:
             headers["HX-Request"] = "true"
         return await self.client.post(url, data=data or {}, headers=headers)
 
-    async def get(self, url: str) -> httpx.Response:
-        return await self.client.get(url)
+    async def get(self, url: str, htmx: bool = False) -> httpx.Response:
+        """A page (``htmx=False``) or a fragment the way htmx fetches it (``HX-Request: true``)."""
+        return await self.client.get(url, headers={"HX-Request": "true"} if htmx else None)
 
 
 @asynccontextmanager

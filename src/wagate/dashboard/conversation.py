@@ -16,12 +16,13 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy.engine import Connection
 
 from wagate.api import browser_safety
 from wagate.api.deps import RuntimeDep
 from wagate.dashboard.auth import UserDep
-from wagate.dashboard.render import DashboardRoute, context, flash, render
+from wagate.dashboard.render import DashboardRoute, context, flash, is_htmx, render
 from wagate.domain.policy import ChannelPolicy
 from wagate.domain.templates import PLACEHOLDER_RE
 from wagate.domain.waits import Wait
@@ -223,6 +224,8 @@ async def typing(conversation_id: int, rt: RuntimeDep, user: UserDep) -> Respons
 
 @router.get("/dashboard/conversations/{conversation_id}/thread")
 async def thread_part(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    if not is_htmx(request):  # opened directly: the whole conversation page
+        return RedirectResponse(f"/dashboard/conversations/{conversation_id}", status_code=303)
     ctx = await _thread_context(request, rt, user, conversation_id)
     if ctx["conversation"].unread:  # the operator is looking at it: what arrived is read
         await service.mark_read(rt, user.tenant, conversation_id)
@@ -231,12 +234,16 @@ async def thread_part(conversation_id: int, request: Request, rt: RuntimeDep, us
 
 @router.get("/dashboard/conversations/{conversation_id}/side")
 async def side_part(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    if not is_htmx(request):  # opened directly: the whole conversation page
+        return RedirectResponse(f"/dashboard/conversations/{conversation_id}", status_code=303)
     data = await _load(rt, user, conversation_id)
     return render("_side.html", context(request, user, **data))
 
 
 @router.get("/dashboard/conversations/{conversation_id}/reply")
 async def reply_part(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    if not is_htmx(request):  # opened directly: the whole conversation page
+        return RedirectResponse(f"/dashboard/conversations/{conversation_id}", status_code=303)
     data = await _load(rt, user, conversation_id)
     return render("_reply.html", context(request, user, **data))
 

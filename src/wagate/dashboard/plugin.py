@@ -17,7 +17,7 @@ from wagate.api.v1 import analytics as analytics_api
 from wagate.api.v1 import conversations as conversations_api
 from wagate.dashboard import admin, analytics, conversation, pages, webhooks
 from wagate.dashboard.broker import Broker
-from wagate.dashboard.render import STATIC
+from wagate.dashboard.render import STATIC, page_error
 from wagate.runtime import Runtime
 from wagate.services import conversations
 
@@ -37,4 +37,5 @@ async def dashboard_plugin(rt: Runtime, app: FastAPI) -> Callable[[], Awaitable[
     for router in (pages.router, conversation.router, analytics.router, admin.router, webhooks.router):
         app.include_router(router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
+    app.state.page_errors = page_error
     return broker.close
