@@ -299,6 +299,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "analytics_settings": "Analytics settings",
         "error": "Something is wrong",
         "locale_browser": "browser's language",
+        "today": "Today",
+        "yesterday": "Yesterday",
+        "choose_conversation": "Choose a conversation on the left. Keys: j / k next and previous, r reply.",
+        "shortcuts": "Keys: j / k next and previous conversation, r reply",
         "setup_closed_page": "Set-up is closed: users exist already. Sign in; an admin adds further users on the Users page.",
         "page_not_found": "There is no such page.",
         "not_found": "Not found.",
@@ -607,6 +611,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "analytics_settings": "Настройки аналитики",
         "error": "Что-то не так",
         "locale_browser": "язык браузера",
+        "today": "Сегодня",
+        "yesterday": "Вчера",
+        "choose_conversation": "Выберите диалог слева. Клавиши: j / k — следующий и предыдущий, r — ответить.",
+        "shortcuts": "Клавиши: j / k — следующий и предыдущий диалог, r — ответить",
         "setup_closed_page": "Настройка закрыта: пользователи уже есть. Войдите; новых пользователей добавляет администратор на странице «Пользователи».",
         "page_not_found": "Такой страницы нет.",
         "not_found": "Не найдено.",
@@ -701,6 +709,19 @@ def local_time(moment: datetime | None, tz: ZoneInfo, now: datetime | None = Non
     if now is not None and local.date() == now.astimezone(tz).date():
         return local.strftime("%H:%M")
     return local.strftime("%d.%m.%Y %H:%M")
+
+
+def day_label(moment: datetime | None, tz: ZoneInfo, now: datetime, t: Translate) -> str:
+    """The date separator of a thread: today, yesterday, or ``DD.MM.YYYY`` in the tenant's zone."""
+    if moment is None:
+        return ""
+    day = moment.astimezone(tz).date()
+    today = now.astimezone(tz).date()
+    if day == today:
+        return t("today")
+    if (today - day).days == 1:
+        return t("yesterday")
+    return day.strftime("%d.%m.%Y")
 
 
 def short_duration(delta: timedelta, t: Translate) -> str:

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from wagate.api.browser_safety import PAGE_HEADERS
 from wagate.dashboard.auth import SignInRequired, optional_user
-from wagate.dashboard.i18n import TEXTS, ago, duration, elapsed, local_time, pick_locale, translator
+from wagate.dashboard.i18n import TEXTS, ago, day_label, duration, elapsed, local_time, pick_locale, translator
 from wagate.domain.policy import TenantPolicy
 from wagate.errors import WagateError
 from wagate.runtime import Runtime
@@ -73,6 +73,7 @@ def context(request: Request, user: User | None, **extra: Any) -> dict[str, Any]
         "elapsed": lambda moment: elapsed(moment, now, t),
         "duration": lambda seconds: duration(seconds, t),
         "when": lambda moment: local_time(moment, tz, now),
+        "day": lambda moment: day_label(moment, tz, now, t),
         "path": request.url.path,
         **extra,
     }
