@@ -300,6 +300,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "error": "Something is wrong",
         "locale_browser": "browser's language",
         "today": "Today",
+        "size_b": "{n} B",
+        "size_kb": "{n} KB",
+        "size_mb": "{n} MB",
         "yesterday": "Yesterday",
         "choose_conversation": "Choose a conversation on the left. Keys: j / k next and previous, r reply.",
         "shortcuts": "Keys: j / k next and previous conversation, r reply",
@@ -612,6 +615,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "error": "Что-то не так",
         "locale_browser": "язык браузера",
         "today": "Сегодня",
+        "size_b": "{n} Б",
+        "size_kb": "{n} КБ",
+        "size_mb": "{n} МБ",
         "yesterday": "Вчера",
         "choose_conversation": "Выберите диалог слева. Клавиши: j / k — следующий и предыдущий, r — ответить.",
         "shortcuts": "Клавиши: j / k — следующий и предыдущий диалог, r — ответить",
@@ -722,6 +728,15 @@ def day_label(moment: datetime | None, tz: ZoneInfo, now: datetime, t: Translate
     if (today - day).days == 1:
         return t("yesterday")
     return day.strftime("%d.%m.%Y")
+
+
+def file_size(size: int, t: Translate) -> str:
+    """``532 B``, ``12 KB``, ``3.4 MB`` (units of 1024)."""
+    if size < 1024:
+        return t("size_b", n=size)
+    if size < 1024 * 1024:
+        return t("size_kb", n=round(size / 1024))
+    return t("size_mb", n=f"{size / 1024 / 1024:.1f}")
 
 
 def short_duration(delta: timedelta, t: Translate) -> str:

@@ -21,7 +21,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from wagate.api.browser_safety import PAGE_HEADERS
 from wagate.dashboard.auth import SignInRequired, optional_user
-from wagate.dashboard.i18n import TEXTS, ago, day_label, duration, elapsed, local_time, pick_locale, translator
+from wagate.dashboard.i18n import (
+    TEXTS,
+    ago,
+    day_label,
+    duration,
+    elapsed,
+    file_size,
+    local_time,
+    pick_locale,
+    translator,
+)
 from wagate.domain.policy import TenantPolicy
 from wagate.errors import WagateError
 from wagate.runtime import Runtime
@@ -74,6 +84,7 @@ def context(request: Request, user: User | None, **extra: Any) -> dict[str, Any]
         "duration": lambda seconds: duration(seconds, t),
         "when": lambda moment: local_time(moment, tz, now),
         "day": lambda moment: day_label(moment, tz, now, t),
+        "file_size": lambda size: file_size(size, t),
         "path": request.url.path,
         **extra,
     }
