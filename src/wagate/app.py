@@ -19,6 +19,7 @@ from wagate.api.browser_safety import SecurityHeadersMiddleware
 from wagate.api.compat import devino, wamm
 from wagate.api.errors import install_error_handlers
 from wagate.api.fastpath import GatewayApp
+from wagate.api.input_guard import InputGuardMiddleware
 from wagate.api.v1 import (
     channels,
     consents,
@@ -148,6 +149,7 @@ def create_app(
     app.include_router(devino.router)
     for router in (templates.router, consents.router, policy_api.router, links.router, optin.router, pricing.router):
         app.include_router(router)
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

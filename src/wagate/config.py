@@ -57,6 +57,28 @@ class Settings(BaseSettings):
         description="Zone of the dates the WAMM-style API writes (YYYY-MM-DD HH:MM:SS); a tenant's zone (PATCH /v1/policy) wins.",
     )
 
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A request's line and headers must arrive within this (else 408)."
+    )
+    max_header_bytes: int = Field(default=65536, ge=1024, description="Largest request line plus headers (else 431).")
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client.",
+    )
+
+    # What outbound requests to URLs chosen by API callers may reach (docs/operations.md, "Security model").
+    webhook_allow_private: bool = Field(
+        default=True,
+        description="Webhooks may target private and loopback addresses (a CRM on the same host or LAN).",
+    )
+    media_allow_private: bool = Field(
+        default=True, description="Media URLs may be fetched from private (LAN) addresses."
+    )
+    media_allow_loopback: bool = Field(
+        default=False,
+        description="Media URLs may be fetched from loopback addresses (off: upload such files to /v1/media).",
+    )
+
     # Webhooks and the events feed (docs/webhooks.md, docs/operations.md).
     webhooks: bool = Field(default=True, description="Run the webhook sender (fan-out and delivery) in this process.")
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(

@@ -10,6 +10,7 @@ identifier, ``field`` names the offending input where there is one.
     ├── ConflictError          (→ 409)
     ├── AuthError              (→ 401) / ForbiddenError (→ 403)
     ├── PolicyError            a business rule refused the message (→ 422)
+    ├── DatabaseUnavailable    the database cannot take the request now (→ 503 + Retry-After)
     └── ChannelError
         ├── SendError          a channel could not send; ``retryable`` says whether to try again
         └── DeliveryUnknown    the provider may or may not have the message (e.g. a read timeout)
@@ -66,6 +67,18 @@ class PolicyError(WagateError):
 
     status_code = 422
     default_code = "policy"
+
+
+class DatabaseUnavailable(WagateError):
+    """The database cannot take the request now (stopped, unreachable, out of disk or connections).
+
+    Nothing was written. Every door answers 503 with ``Retry-After`` in its own dialect; the node
+    keeps running and recovers by itself once the database does.
+    """
+
+    status_code = 503
+    default_code = "unavailable"
+    retry_after_seconds = 5
 
 
 class ChannelError(WagateError):

@@ -23,7 +23,7 @@ BASE = {"name": "order_ready", "language": "ru", "category": "utility", "body": 
 
 @pytest.fixture
 async def as_api(gw: Gateway) -> AsyncIterator[httpx.AsyncClient]:
-    async with await gw.client_as("api") as client:
+    async with await gw.client_as("operator") as client:
         yield client
 
 

@@ -13,13 +13,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wagate.errors import WagateError
+from wagate.errors import DatabaseUnavailable, WagateError
 
 log = logging.getLogger("wagate.api")
 
 
 def error_body(code: str, message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field, **extra}}
+
+
+def retry_after_headers(exc: Exception) -> dict[str, str] | None:
+    """``Retry-After`` for an error that says "come back later" (the database unavailable)."""
+    if isinstance(exc, DatabaseUnavailable):
+        return {"Retry-After": str(exc.retry_after_seconds)}
+    return None
 
 
 def _loc_to_field(loc: tuple[Any, ...]) -> str | None:
@@ -38,7 +45,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def wagate_error(_request: Request, exc: WagateError) -> Response:
         if exc.code == "malformed_json":
             return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=400)
-        return JSONResponse(error_body(exc.code, exc.message, exc.field, **exc.details), status_code=exc.status_code)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.field, **exc.details),
+            status_code=exc.status_code,
+            headers=retry_after_headers(exc),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:

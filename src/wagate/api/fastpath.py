@@ -20,6 +20,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from wagate.api.errors import error_body
 from wagate.api.v1.messages import ingest
+from wagate.errors import DatabaseUnavailable
 from wagate.observability.metrics import Metrics
 
 PATH = "/v1/messages"
@@ -93,5 +94,7 @@ class GatewayApp(FastAPI):
 
 async def _respond(send: Send, status: int, body: bytes) -> None:
     headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 503:  # the database is unavailable: nothing was stored, come back
+        headers.append((b"retry-after", str(DatabaseUnavailable.retry_after_seconds).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -62,6 +62,7 @@ def serve(**overrides: Any) -> None:
     configure_logging(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     application = build_node(settings, announce=_announcer(settings))
+    from wagate.cli.http_protocol import guarded_protocol
     from wagate.cli.server import StoppingServer
 
     config = uvicorn.Config(
@@ -70,9 +71,11 @@ def serve(**overrides: Any) -> None:
         port=settings.port,
         log_config=None,
         access_log=False,
-        http="httptools",
+        http=guarded_protocol(settings.header_timeout_seconds, settings.max_header_bytes),
         loop="uvloop",
         timeout_graceful_shutdown=10,
+        # The client address is wagate's to decide (WAGATE_TRUSTED_PROXIES), not uvicorn's default.
+        proxy_headers=False,
     )
     StoppingServer(config).run()
 

@@ -33,6 +33,7 @@ def sim(
     undeliverable: Annotated[str, typer.Option(help="131026 by 'webhook' (as Meta) or 'sync'")] = "webhook",
     public_url: Annotated[str | None, typer.Option(help="URL clients reach this simulator at")] = None,
     answer_delay: Annotated[float, typer.Option(help="Seconds a send's answer is held after acceptance")] = 0.0,
+    log_size: Annotated[int, typer.Option(help="Accepted sends remembered (oldest dropped first)")] = 2000,
 ) -> None:
     """Run the WhatsApp Cloud API simulator alone (Graph API at the root, controls under /sandbox)."""
     import uvicorn
@@ -60,6 +61,7 @@ def sim(
         enforce_window=enforce_window,
         undeliverable=undeliverable,
         answer_delay_seconds=max(0.0, answer_delay),
+        log_size=max(1, log_size),
     )
     print(
         f"wagate sim: Graph API on {config.graph_base_url}/{DEFAULT_API_VERSION}/{phone_number_id}/messages, "

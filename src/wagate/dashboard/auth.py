@@ -7,17 +7,21 @@
   ``<body hx-headers>``) or a ``csrf`` form field equal to HMAC-SHA256(session token, "csrf").
   A page on another site can read neither the cookie nor the page, so it cannot compute it.
   POSTs whose ``Origin`` or ``Sec-Fetch-Site`` say "another site" are refused as well.
-* **Sign-in form**: a double-submit token (``SameSite=Strict`` cookie = hidden field), and at
-  most ``MAX_FAILURES`` failed attempts per login and per client address in ``FAILURE_WINDOW``.
+* **Sign-in form**: a double-submit token (``SameSite=Strict`` cookie = hidden field), and a
+  bounded limiter of failed attempts per (login, address), per login and per address in
+  ``FAILURE_WINDOW`` (``FailureLimiter``); the address is the peer's, or the one a trusted
+  proxy (``WAGATE_TRUSTED_PROXIES``) forwarded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
-from collections import deque
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlparse
 
@@ -31,6 +35,10 @@ from wagate.store.repos.users import User
 LOGIN_COOKIE = "wagate_login"
 FAILURE_WINDOW = 300.0
 MAX_FAILURES = 5
+MAX_LOGIN_FAILURES = 20
+MAX_ADDRESS_FAILURES = 100
+MAX_LIMITER_KEYS = 50_000
+DEFAULT_LIMITS = {"pair": MAX_FAILURES, "login": MAX_LOGIN_FAILURES, "addr": MAX_ADDRESS_FAILURES}
 
 
 class SignInRequired(WagateError):
@@ -156,32 +164,114 @@ def login_token_ok(request: Request, sent: str | None) -> bool:
 
 
 class FailureLimiter:
-    """Failed sign-ins per key (login, client address) in a sliding window, in this process."""
+    """Failed sign-ins per key in a sliding window, in this process, in bounded memory.
 
-    def __init__(self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW) -> None:
-        self.limit = limit
+    Keys are ``pair:<login>|<address>`` (a person mistyping: ``MAX_FAILURES``), ``login:<login>``
+    (one account guessed at from many addresses: ``MAX_LOGIN_FAILURES``) and ``addr:<address>``
+    (one address trying many accounts: ``MAX_ADDRESS_FAILURES``, high, so an office behind one
+    NAT address is not locked out by a few typos). At most ``max_keys`` keys are kept; beyond,
+    the key whose last failure is oldest goes first. A key under attack keeps being refreshed,
+    so evicting it takes ``max_keys`` fresh failures between two of its own: flooding buys
+    nothing (clearing everything at a threshold, as before, unlocked every login at once).
+    """
+
+    def __init__(
+        self,
+        limits: dict[str, int] | None = None,
+        window: float = FAILURE_WINDOW,
+        max_keys: int = MAX_LIMITER_KEYS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = limits or dict(DEFAULT_LIMITS)
         self.window = window
-        self._failures: dict[str, deque[float]] = {}
+        self.max_keys = max_keys
+        self._clock = clock
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def _recent(self, key: str) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        cutoff = time.monotonic() - self.window
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def _limit(self, key: str) -> int:
+        return self.limits.get(key.split(":", 1)[0], MAX_FAILURES)
+
+    def _recent(self, key: str, now: float) -> deque[float] | None:
+        times = self._failures.get(key)
+        if times is None:
+            return None
+        cutoff = now - self.window
         while times and times[0] < cutoff:
             times.popleft()
+        if not times:
+            del self._failures[key]
+            return None
         return times
 
+    def retry_after(self, *keys: str) -> float | None:
+        """Seconds until every key is under its limit again; ``None`` if none is blocked now."""
+        now = self._clock()
+        waits = []
+        for key in keys:
+            times = self._recent(key, now)
+            limit = self._limit(key)
+            if times is not None and len(times) >= limit:
+                waits.append(times[len(times) - limit] + self.window - now)
+        return max(waits) if waits else None
+
     def blocked(self, *keys: str) -> bool:
-        return any(len(self._recent(k)) >= self.limit for k in keys)
+        return self.retry_after(*keys) is not None
 
     def fail(self, *keys: str) -> None:
-        if len(self._failures) > 10000:
-            self._failures.clear()
+        now = self._clock()
         for key in keys:
-            self._recent(key).append(time.monotonic())
+            times = self._recent(key, now)
+            if times is None:
+                times = self._failures[key] = deque(maxlen=max(self.limits.values(), default=MAX_FAILURES) + 1)
+            times.append(now)
+            self._failures.move_to_end(key)
+        while len(self._failures) > self.max_keys:
+            self._failures.popitem(last=False)
 
     def forget(self, *keys: str) -> None:
         for key in keys:
             self._failures.pop(key, None)
+
+
+def sign_in_keys(login: str, address: str) -> tuple[str, str, str]:
+    return f"pair:{login}|{address}", f"login:{login}", f"addr:{address}"
+
+
+def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """``WAGATE_TRUSTED_PROXIES``: addresses or networks, comma-separated."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
+def client_address(request: Request, trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> str:
+    """The browser's address: the peer's, unless the peer is a trusted proxy — then the nearest
+    address in ``X-Forwarded-For`` that is not itself a trusted proxy (the rest is client-written)."""
+    peer = request.client.host if request.client else "?"
+    if not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop if _is_address(hop) else peer
+    return peer
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(text: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 def limiter(rt: Runtime) -> FailureLimiter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 
 import orjson
@@ -31,7 +32,17 @@ HEARTBEAT_SECONDS = 15.0
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "?"
+    rt: Runtime = request.app.state.runtime
+    trusted = rt.extras.get("trusted_proxies")
+    if trusted is None:
+        trusted = rt.extras["trusted_proxies"] = auth.parse_networks(rt.settings.trusted_proxies)
+    return auth.client_address(request, trusted)
+
+
+async def _too_many(request: Request, rt: Runtime, message: str, wait: float) -> Response:
+    response = await _sign_in_page(request, rt, error=message, status=429)
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
 
 
 # ---------------------------------------------------------------- sign-in
@@ -68,14 +79,15 @@ async def login(request: Request, rt: RuntimeDep) -> Response:
     login_name = str(form.get("login") or "").strip().lower()[:64]
     password = str(form.get("password") or "")
     limiter = auth.limiter(rt)
-    keys = (f"login:{login_name}", f"addr:{_client(request)}")
-    if limiter.blocked(*keys):
-        return await _sign_in_page(request, rt, error=t("too_many_attempts"), status=429)
+    keys = auth.sign_in_keys(login_name, _client(request))
+    wait = limiter.retry_after(*keys)
+    if wait is not None:
+        return await _too_many(request, rt, t("too_many_attempts"), wait)
     user = await user_service.check_credentials(rt, login_name, password)
     if user is None:
         limiter.fail(*keys)
         return await _sign_in_page(request, rt, error=t("bad_credentials"), status=401)
-    limiter.forget(keys[0])
+    limiter.forget(keys[0])  # this person got it right; the login's and address's counts stay
     token = await user_service.start_session(rt, user, request.headers.get("user-agent"))
     response = RedirectResponse(safe_next(str(form.get("next") or "/")), status_code=303)
     auth.set_session_cookie(rt, response, token)
@@ -113,8 +125,9 @@ async def setup(request: Request, rt: RuntimeDep) -> Response:
     token = str(form.get("token") or "").strip()
     principal = await rt.db.read(lambda c: tenant_repo.lookup_token(c, token)) if token else None
     error = None
-    if principal is None or principal.role != "admin" or auth.limiter(rt).blocked(f"addr:{_client(request)}"):
-        auth.limiter(rt).fail(f"addr:{_client(request)}")
+    guessing = f"setup:{_client(request)}"  # a guessed token: the limiter's default, 5 per window
+    if principal is None or principal.role != "admin" or auth.limiter(rt).blocked(guessing):
+        auth.limiter(rt).fail(guessing)
         error = t("bad_token")
     elif await user_service.has_users(rt, principal.tenant.id):
         error = t("setup_closed")

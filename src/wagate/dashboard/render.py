@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from wagate.api.browser_safety import PAGE_HEADERS
+from wagate.api.errors import retry_after_headers
 from wagate.dashboard.auth import SignInRequired, optional_user
 from wagate.dashboard.i18n import (
     TEXTS,
@@ -120,9 +121,10 @@ def error_response(request: Request, exc: WagateError) -> Response:
     message = {"not_found": t("not_found"), "forbidden": t("forbidden")}.get(exc.code, exc.message)
     if is_htmx(request):
         return flash(request, message, error=True, user=user)
+    headers = retry_after_headers(exc)
     if request.url.path.endswith((".csv", "/events")) or request.url.path.startswith("/dashboard/media/"):
-        return Response(message, status_code=exc.status_code, media_type="text/plain; charset=utf-8")
-    return render("error.html", context(request, user, message=message), status=exc.status_code)
+        return Response(message, status_code=exc.status_code, media_type="text/plain; charset=utf-8", headers=headers)
+    return render("error.html", context(request, user, message=message), status=exc.status_code, headers=headers)
 
 
 async def page_error(request: Request, status: int) -> Response | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wagate.domain import storable
 from wagate.errors import ValidationError
 
 LIMITS = {"name": 250, "info": 2000, "email": 150, "web": 150}
@@ -23,6 +24,7 @@ class ContactFields:
 
 def validate_contact(data: dict[str, Any]) -> ContactFields:
     """Validate a contact body; every error names its field."""
+    storable.check_fields({key: data.get(key) for key in (*LIMITS, "tags")})
     out = ContactFields()
     for key, limit in LIMITS.items():
         value = data.get(key)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlparse
 
+from wagate.domain import storable
 from wagate.domain.phones import normalize_phone
 from wagate.errors import ValidationError
 
@@ -188,6 +189,22 @@ def _validate_template(template: dict[str, Any] | None) -> dict[str, Any]:
 
 def validate_outbound(draft: OutboundDraft, default_region: str) -> OutboundMessage:
     """Check a draft and return the normalised message, or raise ``ValidationError`` naming the field."""
+    storable.check_fields(
+        {
+            "to": draft.to,
+            "channel": draft.channel,
+            "type": draft.type,
+            "text": draft.text,
+            "media": draft.media,
+            "location": draft.location,
+            "contacts": draft.contacts,
+            "template": draft.template,
+            "callback_url": draft.callback_url,
+            "callback_data": draft.callback_data,
+            "operator": draft.operator,
+            "client_ref": draft.client_ref,
+        }
+    )
     if draft.to is None or draft.to == "":
         raise ValidationError("to is required", field="to", code="required")
     if not isinstance(draft.to, str | int):

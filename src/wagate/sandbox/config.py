@@ -50,6 +50,9 @@ class SimulatorConfig:
     #: Seconds the simulator holds a send's answer *after* accepting it: a slow provider, for
     #: rehearsing a send whose request arrived and whose answer times out (it must end ``unknown``).
     answer_delay_seconds: float = 0.0
+    #: How many accepted sends (and inbound messages, read marks) the simulator remembers for
+    #: ``GET /sandbox/messages`` and its status webhooks; the oldest go first.
+    log_size: int = 2000
 
     def with_changes(self, **changes: object) -> SimulatorConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -58,7 +61,7 @@ class SimulatorConfig:
 class SimulatorOptions(BaseSettings):
     """``WAGATE_SANDBOX_DELAYS=0.5,1,1.5``, ``WAGATE_SANDBOX_FAST=1``, ``WAGATE_SANDBOX_THROUGHPUT``,
     ``WAGATE_SANDBOX_ENFORCE_WINDOW``, ``WAGATE_SANDBOX_UNDELIVERABLE=webhook|sync``,
-    ``WAGATE_SANDBOX_ANSWER_DELAY`` (seconds)."""
+    ``WAGATE_SANDBOX_ANSWER_DELAY`` (seconds), ``WAGATE_SANDBOX_LOG_SIZE`` (sends remembered)."""
 
     model_config = SettingsConfigDict(env_prefix="WAGATE_SANDBOX_", extra="ignore")
 
@@ -68,6 +71,7 @@ class SimulatorOptions(BaseSettings):
     enforce_window: bool = False
     undeliverable: str = Field(default="webhook", pattern="^(webhook|sync)$")
     answer_delay: float = Field(default=0.0, ge=0)
+    log_size: int = Field(default=2000, ge=1)
 
     def apply(self, config: SimulatorConfig) -> SimulatorConfig:
         delays = config.status_delays
@@ -81,6 +85,7 @@ class SimulatorOptions(BaseSettings):
             enforce_window=self.enforce_window,
             undeliverable=self.undeliverable,
             answer_delay_seconds=self.answer_delay,
+            log_size=self.log_size,
         )
 
 

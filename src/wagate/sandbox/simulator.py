@@ -41,7 +41,6 @@ SEND_TYPES = (
 )
 WINDOW_SECONDS = 24 * 3600
 MEDIA_BUDGET_BYTES = 256 * 1024 * 1024
-LOG_SIZE = 2000
 PHONE_RE = re.compile(r"^\d{7,15}$")
 
 
@@ -109,9 +108,9 @@ class Simulator:
         self.templates: list[SimTemplate] = default_templates()
         self.media: OrderedDict[str, StoredMedia] = OrderedDict()
         self.sent: OrderedDict[str, SentRecord] = OrderedDict()
-        self.inbound: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
-        self.read_marks: deque[str] = deque(maxlen=LOG_SIZE)
-        self.typing: deque[str] = deque(maxlen=LOG_SIZE)
+        self.inbound: deque[dict[str, Any]] = deque(maxlen=config.log_size)
+        self.read_marks: deque[str] = deque(maxlen=config.log_size)
+        self.typing: deque[str] = deque(maxlen=config.log_size)
         self.last_inbound: dict[str, float] = {}
         self._recent_sends: deque[float] = deque()
         self.webhooks = WebhookSender(lambda: self.config, transport=webhook_transport)
@@ -238,7 +237,7 @@ class Simulator:
 
     def _remember(self, record: SentRecord) -> None:
         self.sent[record.id] = record
-        while len(self.sent) > LOG_SIZE:
+        while len(self.sent) > self.config.log_size:
             self.sent.popitem(last=False)
 
     def _validate(self, kind: str, body: dict[str, Any]) -> None:

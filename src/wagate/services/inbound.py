@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from wagate.domain import storable
 from wagate.domain.statuses import Status
 from wagate.runtime import Runtime
 from wagate.store.repos import messages as message_repo
@@ -47,7 +48,12 @@ async def record_inbound(
     provider_id: str | None,
     received_at: datetime | None = None,
 ) -> InboundResult:
-    """Store a client's message once per provider id, with its event; run the inbound hooks."""
+    """Store a client's message once per provider id, with its event; run the inbound hooks.
+
+    Characters no database can store are replaced by U+FFFD: the message is kept, never refused.
+    """
+    payload = storable.scrub(payload)
+    provider_id = storable.scrub(provider_id)
     now = rt.clock.now()
     hooks = list(inbound_hooks(rt))
 

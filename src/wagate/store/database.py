@@ -22,9 +22,11 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +36,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from wagate.errors import DatabaseUnavailable, WagateError
+from wagate.store import faults
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
@@ -45,6 +50,8 @@ Combine = Callable[[Connection, list[ItemT]], list[Any]]
 log = logging.getLogger("wagate.store")
 
 MAX_BATCH = 512
+#: After a write failed for want of the database, ``ping`` reports unready at least this long.
+WRITE_FAILURE_HOLD_SECONDS = float(DatabaseUnavailable.retry_after_seconds)
 
 
 def json_dumps(value: Any) -> str:
@@ -389,6 +396,10 @@ class Database:
         self._async: AsyncEngine | None = None
         self._commit_listeners: list[Callable[[], None]] = []
         self._merger = _TransactionMerger(self)
+        #: Set when a write failed because the database could not take it; cleared by the next
+        #: successful write. ``/readyz`` is unready meanwhile.
+        self.writes_failing = False
+        self.write_failed_at = 0.0
         if self.is_sqlite:
             path = sqlite_path(url)
             if path is not None:
@@ -423,14 +434,58 @@ class Database:
         return self._async
 
     async def write(self, job: Job[T]) -> T:
-        """Run ``job`` in a transaction and return its result once the commit is durable."""
-        if self._writer is not None:
-            return await self._writer.submit(job)
-        assert self._async is not None
-        async with self._async.begin() as conn:
-            result = await conn.run_sync(job)
-        _notify(self._commit_listeners)
+        """Run ``job`` in a transaction and return its result once the commit is durable.
+
+        A database that cannot take it raises ``DatabaseUnavailable`` (a value it cannot store:
+        ``ValidationError``), never a driver error: see ``store.faults``.
+        """
+        try:
+            if self._writer is not None:
+                result = await self._writer.submit(job)
+            else:
+                assert self._async is not None
+                async with self._async.begin() as conn:
+                    result = await conn.run_sync(job)
+                _notify(self._commit_listeners)
+        except WagateError:
+            raise
+        except Exception as exc:
+            meaning = self._fault(exc, writing=True)
+            if meaning is None:
+                raise
+            raise meaning from exc
+        self.writes_failing = False
         return result
+
+    def _fault(self, exc: Exception, *, writing: bool) -> Exception | None:
+        meaning = faults.translate(exc)
+        if meaning is None:
+            return None
+        if writing and isinstance(meaning, DatabaseUnavailable):
+            if not self.writes_failing:
+                log.warning("database writes fail: %s", exc)
+            self.writes_failing = True
+            self.write_failed_at = time.monotonic()
+        return meaning
+
+    async def probe_write(self) -> bool:
+        """A real write (a row inserted and deleted in one transaction): does the database take
+        writes? ``/readyz`` asks while writes fail, so a node recovers without traffic."""
+        name = "wagate-write-probe"
+
+        def job(conn: Connection) -> None:
+            from wagate.store.deployment_tables import deployment_settings
+
+            now = datetime.now(UTC)
+            conn.execute(sa.delete(deployment_settings).where(deployment_settings.c.name == name))
+            conn.execute(sa.insert(deployment_settings).values(name=name, value="1", created_at=now))
+            conn.execute(sa.delete(deployment_settings).where(deployment_settings.c.name == name))
+
+        try:
+            await self.write(job)
+        except Exception:
+            return False
+        return True
 
     async def write_merged(self, combine: Combine[ItemT], item: ItemT, key: Hashable = None) -> Any:
         """Like ``write``, for jobs that are much cheaper done together than one by one.
@@ -445,9 +500,20 @@ class Database:
         that caller only, and that item must have written nothing. If ``combine`` itself raises,
         each item is retried alone, so a bad item never takes its neighbours down.
         """
-        if self._writer is not None:
-            return await self._writer.submit_merged(combine, key, item)
-        return await self._merger.submit(combine, key, item)
+        try:
+            if self._writer is not None:
+                result = await self._writer.submit_merged(combine, key, item)
+            else:
+                result = await self._merger.submit(combine, key, item)
+        except WagateError:
+            raise
+        except Exception as exc:
+            meaning = self._fault(exc, writing=True)
+            if meaning is None:
+                raise
+            raise meaning from exc
+        self.writes_failing = False
+        return result
 
     def add_commit_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every durable commit of ``write`` (from any thread; keep it tiny).
@@ -458,25 +524,40 @@ class Database:
 
     async def read(self, job: Job[T]) -> T:
         """Run ``job`` on a consistent snapshot; it must not write."""
-        if self._sqlite_read is not None:
-            engine = self._sqlite_read
+        try:
+            if self._sqlite_read is not None:
+                engine = self._sqlite_read
 
-            def run() -> T:
-                with engine.connect() as conn:
-                    return job(conn)
+                def run() -> T:
+                    with engine.connect() as conn:
+                        return job(conn)
 
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._readers, run)
-        assert self._async is not None
-        async with self._async.connect() as conn:
-            return await conn.run_sync(job)
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(self._readers, run)
+            assert self._async is not None
+            async with self._async.connect() as conn:
+                return await conn.run_sync(job)
+        except WagateError:
+            raise
+        except Exception as exc:
+            meaning = self._fault(exc, writing=False)
+            if meaning is None:
+                raise
+            raise meaning from exc
 
     async def ping(self) -> bool:
+        """The database answers and, if writes have been failing, takes a write again."""
         try:
             await self.read(lambda conn: conn.execute(sa.text("SELECT 1")).scalar())
-        except Exception:
-            log.exception("database ping failed")
+        except Exception as exc:
+            log.warning("database ping failed: %s", exc)
             return False
+        if self.writes_failing:
+            # Unready for a while after a failed write (a small probe may fit where real writes do
+            # not, e.g. on a nearly full disk), then as long as a real write fails.
+            if time.monotonic() - self.write_failed_at < WRITE_FAILURE_HOLD_SECONDS:
+                return False
+            return await self.probe_write()
         return True
 
     async def close(self) -> None:

@@ -32,6 +32,7 @@ import aiohttp
 from sqlalchemy.engine import Connection
 
 from wagate import __version__
+from wagate.outbound import GuardedResolver, OutboundPolicy, OutboundRefused
 from wagate.runtime import Runtime
 from wagate.store.repos import webhooks as repo
 from wagate.store.repos.webhooks import Claimed, Outcome
@@ -46,8 +47,22 @@ IDLE_SECONDS = 30.0
 #: Claims a target may hold, in multiples of its concurrency: refills come in batches of half.
 PREFETCH = 8
 MAINTENANCE_SECONDS = 30.0
-RESPONSE_EXCERPT = 500
+MIN_LEASE_SECONDS = 15.0
+#: What the delivery log keeps of an answer: this many characters of a text answer, nothing else.
+RESPONSE_EXCERPT = 200
+TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/xml")
 USER_AGENT = f"wagate-webhooks/{__version__}"
+
+
+def excerpt(content_type: str | None, data: bytes) -> str | None:
+    """A short, readable trace of an answer for the delivery log: text only (an answer of another
+    type is described, not kept), at most ``RESPONSE_EXCERPT`` characters."""
+    if not data:
+        return None
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if not kind.startswith(TEXT_TYPES):
+        return f"({len(data)} bytes of {kind or 'unknown type'})"
+    return data.decode("utf-8", "replace")[:RESPONSE_EXCERPT].replace("\x00", "\ufffd")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +84,11 @@ class Sender:
         self.prefetch = PREFETCH * self.per_target
         self.timeout = settings.webhook_timeout_seconds
         self.max_response = settings.webhook_max_response_bytes
+        #: A claim's lease: one attempt's timeout twice over plus a margin; renewed every third of it.
+        self.lease_seconds = max(MIN_LEASE_SECONDS, 2 * self.timeout + 5)
+        self.maintenance_seconds = min(MAINTENANCE_SECONDS, self.lease_seconds / 2)
+        allow = settings.webhook_allow_private
+        self.policy = OutboundPolicy(allow_private=allow, allow_loopback=allow)
         self._claimed: dict[str, int] = defaultdict(int)
         #: Targets whose last attempt failed hold no more claims than they can send at once, so a
         #: dead receiver ties up ``per_target`` claims at most, never a prefetch queue.
@@ -86,7 +106,12 @@ class Sender:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=self.capacity, limit_per_host=0, ttl_dns_cache=60)
+        connector = aiohttp.TCPConnector(
+            limit=self.capacity,
+            limit_per_host=0,
+            ttl_dns_cache=60,
+            resolver=GuardedResolver(self.policy),  # every resolved address judged (wagate.outbound)
+        )
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self.timeout),
@@ -99,6 +124,7 @@ class Sender:
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="webhooks-claim"),
             asyncio.create_task(self._outcome_loop(), name="webhooks-outcomes"),
+            asyncio.create_task(self._renew_loop(), name="webhooks-renew"),
         ]
 
     async def stop(self) -> None:
@@ -137,8 +163,9 @@ class Sender:
         full = [target for target, n in self._claimed.items() if n >= self._limit(target)]
         room = {target: self._limit(target) - n for target, n in self._claimed.items() if n < self._limit(target)}
         room |= {target: self.per_target for target in self._struggling if target not in room and target not in full}
-        # A claim may wait behind the target's other claims: the lease covers that queue too.
-        lease = now + timedelta(seconds=self.timeout * (self.prefetch // self.per_target + 1) + 30)
+        # Short, and renewed while this sender lives (``_renew_loop``): a claim waiting behind its
+        # target's other claims stays held, and a dead node's claims are free within one lease.
+        lease = now + timedelta(seconds=self.lease_seconds)
 
         def job(conn: Connection) -> list[Claimed]:
             return repo.claim_due(
@@ -182,7 +209,7 @@ class Sender:
             try:
                 self._wake.clear()
                 claimed = await self.run_once()
-                if time.monotonic() - last_maintenance > MAINTENANCE_SECONDS:
+                if time.monotonic() - last_maintenance > self.maintenance_seconds:
                     last_maintenance = time.monotonic()
                     await self._maintenance()
                 if claimed and self._total < self.capacity:
@@ -194,6 +221,21 @@ class Sender:
                 log.exception("webhook claim failed; retrying")
                 timeout = 1.0
             await sleep_until(self._wake, timeout)
+
+    async def _renew_loop(self) -> None:
+        """Keep this sender's claims leased while it lives; a node that dies stops renewing, and
+        any node's maintenance hands its claims out again once the short lease has run out."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            if not self._total:
+                continue
+            until = self.rt.clock.now() + timedelta(seconds=self.lease_seconds)
+            try:
+                await self.rt.db.write(partial(repo.renew_leases, owner=self.owner, lease_until=until))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not renew webhook leases; retrying")
 
     async def _idle_timeout(self) -> float:
         """Until the next due delivery of a target with room; full targets wake us as they drain."""
@@ -308,6 +350,7 @@ class Sender:
         assert self._session is not None
         started = time.perf_counter()
         try:
+            self.policy.check_url(url)  # literal addresses skip the resolver
             async with self._session.post(url, data=body.encode(), headers=headers, allow_redirects=False) as resp:
                 data = await self._read_capped(resp)
                 error = None
@@ -315,9 +358,9 @@ class Sender:
                     error = f"redirect not followed (Location: {resp.headers.get('location', '')[:200]})"
                 elif not 200 <= resp.status < 300:
                     error = f"HTTP {resp.status}"
-                return AttemptResult(
-                    resp.status, _ms(started), error, data.decode("utf-8", "replace")[:RESPONSE_EXCERPT] or None
-                )
+                return AttemptResult(resp.status, _ms(started), error, excerpt(resp.headers.get("content-type"), data))
+        except OutboundRefused as exc:
+            return AttemptResult(None, _ms(started), f"refused: {exc}"[:500], None)
         except TimeoutError:
             return AttemptResult(None, _ms(started), f"timeout after {self.timeout:g} s", None)
         except aiohttp.ClientConnectorError as exc:

@@ -39,6 +39,8 @@ NOT_ON_WA = "79001230000"
 
 
 def gateway_settings(db_url: str, tmp_path: Path, **overrides: Any) -> Any:
+    # The tests' file server stands on loopback, which media fetches may not reach by default.
+    overrides.setdefault("media_allow_loopback", True)
     return make_settings(db_url, tmp_path, sandbox=True, port=free_port(), dispatcher_workers=2, **overrides)
 
 

@@ -25,7 +25,7 @@ from wagate.api.compat import devino_dialect as d
 from wagate.api.compat.routing import dialect_route, json_response, log_unexpected
 from wagate.api.deps import authenticate
 from wagate.domain.messages import OutboundDraft
-from wagate.errors import AuthError, WagateError
+from wagate.errors import AuthError, DatabaseUnavailable, WagateError
 from wagate.runtime import Runtime
 from wagate.services import messages as message_service
 from wagate.services.messages import Accepted, Outcome
@@ -56,6 +56,12 @@ def _translate(request: Request, _path: str, exc: Exception) -> Response:
     if isinstance(exc, DevinoError):
         return json_response({"result": [d.rejected([exc.reason], None, exc.text)]}, exc.status_code)
     count = getattr(request.state, "devino_items", 0)
+    if isinstance(exc, DatabaseUnavailable):  # nothing was accepted: every item rejected, come back later
+        unknown = d.Reason(d.UNKNOWN, None)
+        results = [d.rejected([unknown], i) for i in range(count)] or [d.rejected([unknown], None)]
+        response = json_response({"result": results}, 503)
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
     if isinstance(exc, AuthError):
         return json_response({"result": [d.rejection_for(exc, None)]}, 401)
     if isinstance(exc, WagateError):

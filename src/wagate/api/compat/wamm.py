@@ -29,7 +29,7 @@ from wagate.domain.contacts import validate_contact
 from wagate.domain.messages import OutboundDraft, is_http_url
 from wagate.domain.phones import normalize_phone
 from wagate.domain.policy import tenant_timezone
-from wagate.errors import AuthError, ValidationError, WagateError
+from wagate.errors import AuthError, DatabaseUnavailable, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import messages as message_service
 from wagate.services.phones import PhoneCheckFailed, whatsapp_presence
@@ -55,10 +55,14 @@ def _translate(request: Request, path: str, exc: Exception) -> Response:
     else:
         log_unexpected(exc, request)
         err, code = d.FAIL_EXECUTION, "internal"
+    if isinstance(exc, DatabaseUnavailable):  # nothing was done: the seed's generic failure, come back later
+        err, code, status = d.FAIL_EXECUTION, exc.code, 503
     body: dict[str, Any] = {"err": err}
     if path.startswith("/api2/check_phone/"):
         body["result"] = "error"  # the seed's error shape for this method
     response = json_response(body, status)
+    if isinstance(exc, DatabaseUnavailable):
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
     if code:
         response.headers[ERROR_HEADER] = code
     return response

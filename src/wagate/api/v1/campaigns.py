@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
-from wagate.api.deps import PrincipalDep, RuntimeDep, parse_json_object
+from wagate.api.deps import OperatorDep, PrincipalDep, RuntimeDep, parse_json_object
 from wagate.domain import campaigns as domain
 from wagate.errors import ValidationError
 from wagate.services import campaigns as service
@@ -95,7 +95,7 @@ CREATE_BODY: dict[str, Any] = {
     summary="Create a campaign from a CSV: a draft with its dry-run report",
     openapi_extra=CREATE_BODY,
 )
-async def create_campaign(principal: PrincipalDep, rt: RuntimeDep, request: Request) -> JSONResponse:
+async def create_campaign(principal: OperatorDep, rt: RuntimeDep, request: Request) -> JSONResponse:
     tenant = principal.tenant
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         async with request.form() as form:
@@ -166,26 +166,26 @@ async def _act(action: str, campaign_id: int, principal: PrincipalDep, rt: Runti
 
 
 @router.post("/{campaign_id}/start", summary="Start sending a draft campaign")
-async def start(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def start(campaign_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("start", campaign_id, principal, rt)
 
 
 @router.post("/{campaign_id}/pause", summary="Pause: queued messages are pulled back until resumed")
-async def pause(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def pause(campaign_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("pause", campaign_id, principal, rt)
 
 
 @router.post("/{campaign_id}/resume", summary="Resume a paused campaign where it stopped")
-async def resume(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def resume(campaign_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("resume", campaign_id, principal, rt)
 
 
 @router.post("/{campaign_id}/cancel", summary="Cancel: nothing more is sent; queued messages are cancelled")
-async def cancel(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def cancel(campaign_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return await _act("cancel", campaign_id, principal, rt)
 
 
 @router.delete("/{campaign_id}", status_code=204, summary="Delete a draft, completed or cancelled campaign")
-async def delete_campaign(campaign_id: int, principal: PrincipalDep, rt: RuntimeDep) -> Response:
+async def delete_campaign(campaign_id: int, principal: OperatorDep, rt: RuntimeDep) -> Response:
     await service.delete(rt, principal.tenant, campaign_id)
     return Response(status_code=204)

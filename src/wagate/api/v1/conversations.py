@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from wagate.api.deps import JsonObject, PrincipalDep, RuntimeDep
+from wagate.api.deps import JsonObject, OperatorDep, PrincipalDep, RuntimeDep
 from wagate.errors import ValidationError
 from wagate.services import conversations as service
 
@@ -50,7 +50,7 @@ async def get_conversation(conversation_id: int, principal: PrincipalDep, rt: Ru
 
 
 @router.post("/{conversation_id}/assign", summary='Assign to a user ({"assignee": "login"}) or unassign (null)')
-async def assign(conversation_id: int, principal: PrincipalDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
+async def assign(conversation_id: int, principal: OperatorDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
     if "assignee" not in body:
         raise ValidationError("assignee is required (a login, or null to unassign)", field="assignee", code="required")
     login = body["assignee"]
@@ -61,17 +61,17 @@ async def assign(conversation_id: int, principal: PrincipalDep, rt: RuntimeDep, 
 
 
 @router.post("/{conversation_id}/close", summary="Close (the client's next message reopens it)")
-async def close(conversation_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def close(conversation_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return service.conversation_json(await service.set_closed(rt, principal.tenant, conversation_id, True))
 
 
 @router.post("/{conversation_id}/reopen", summary="Reopen a closed conversation")
-async def reopen(conversation_id: int, principal: PrincipalDep, rt: RuntimeDep) -> dict[str, Any]:
+async def reopen(conversation_id: int, principal: OperatorDep, rt: RuntimeDep) -> dict[str, Any]:
     return service.conversation_json(await service.set_closed(rt, principal.tenant, conversation_id, False))
 
 
 @router.post("/{conversation_id}/notes", status_code=201, summary='Add an internal note ({"text"}); never sent')
-async def add_note(conversation_id: int, principal: PrincipalDep, rt: RuntimeDep, body: JsonObject) -> JSONResponse:
+async def add_note(conversation_id: int, principal: OperatorDep, rt: RuntimeDep, body: JsonObject) -> JSONResponse:
     await service.add_note(
         rt, principal.tenant, conversation_id, body.get("text"), author=principal.token_name, author_id=None
     )

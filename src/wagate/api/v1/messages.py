@@ -15,7 +15,7 @@ from wagate.api.errors import error_body
 from wagate.api.v1.schemas import MessageBatchIn, MessageIn, iso, message_json
 from wagate.domain.messages import OutboundDraft
 from wagate.domain.phones import normalize_phone
-from wagate.errors import ValidationError, WagateError
+from wagate.errors import DatabaseUnavailable, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import messages as service
 from wagate.services.messages import Accepted, Outcome
@@ -129,7 +129,8 @@ async def send_messages(request: Request) -> Response:
         request.headers.get("idempotency-key"),
         await request.body(),
     )
-    return Response(body, status_code=status_code, media_type="application/json")
+    headers = {"Retry-After": str(DatabaseUnavailable.retry_after_seconds)} if status_code == 503 else None
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
 async def ingest(rt: Runtime, authorization: str, idempotency_key: str | None, raw: bytes) -> tuple[int, bytes]:

@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/templates", tags=["templates"])
 
 
 @router.post("", status_code=201, summary="Create a local template (pending until an admin approves it)")
-async def create_template(principal: PrincipalDep, rt: RuntimeDep, body: JsonObject) -> JSONResponse:
+async def create_template(principal: OperatorDep, rt: RuntimeDep, body: JsonObject) -> JSONResponse:
     created = await service.create_template(rt, principal.tenant, body, is_admin=principal.role == "admin")
     if isinstance(created, service.TemplateCreated):
         return JSONResponse({**service.template_json(created.row), "submissions": created.submissions}, status_code=201)
@@ -65,7 +65,7 @@ async def get_template(
 @router.patch("/{ref}", summary="Change a template; status: admin only, local templates only")
 async def patch_template(
     ref: str,
-    principal: PrincipalDep,
+    principal: OperatorDep,
     rt: RuntimeDep,
     body: JsonObject,
     language: str | None = None,

@@ -43,6 +43,7 @@ from wagate.channels.cloud.settings import CloudSettings
 from wagate.channels.cloud.versions import notice
 from wagate.channels.cloud.webhook import MediaRef
 from wagate.errors import ChannelError, DeliveryUnknown, SendError
+from wagate.outbound import OutboundPolicy, OutboundRefused, fetch, guarded_transport
 from wagate.services import media as media_service
 
 if TYPE_CHECKING:
@@ -82,14 +83,6 @@ def publicly_fetchable(url: str) -> bool:
     if host == "localhost" or "." not in host:
         return False
     return not host.endswith(NON_PUBLIC_SUFFIXES)
-
-
-def _link_local(url: str) -> bool:
-    host = urlparse(url).hostname or ""
-    try:
-        return ipaddress.ip_address(host).is_link_local
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +130,7 @@ class CloudChannel:
         self._transport = transport
         self._client: GraphClient | None = None
         self._fetcher: httpx.AsyncClient | None = None
+        self._policy = OutboundPolicy()
         self._uploaded: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._inflight = 0
         self._idle = asyncio.Event()
@@ -171,10 +165,15 @@ class CloudChannel:
             timeout=self.settings.timeout_seconds,
             transport=self._transport,
         )
+        if self.rt is not None:
+            settings = self.rt.settings
+            self._policy = OutboundPolicy(settings.media_allow_private, settings.media_allow_loopback)
         self._fetcher = httpx.AsyncClient(
             timeout=httpx.Timeout(self.settings.timeout_seconds, connect=10.0),
-            follow_redirects=True,
+            follow_redirects=False,  # each hop is judged by the outbound policy (outbound.fetch)
             headers={"User-Agent": "wagate"},
+            transport=guarded_transport(self._policy),
+            trust_env=False,
         )
 
     async def close(self) -> None:
@@ -296,34 +295,29 @@ class CloudChannel:
             )
 
     async def _fetch(self, url: str, limit: int, kind: str) -> tuple[bytes, str | None]:
-        """Download a URL Meta could not reach, so it can be uploaded instead."""
-        if _link_local(url):
-            raise SendError("link-local media URLs are refused", code="media_url_refused", retryable=False)
+        """Download a URL Meta could not reach, so it can be uploaded instead (outbound policy applies)."""
         assert self._fetcher is not None
         try:
-            async with self._fetcher.stream("GET", url) as response:
-                if response.status_code >= 400:
-                    raise SendError(
-                        f"media URL answered HTTP {response.status_code}",
-                        code="media_unavailable",
-                        retryable=response.status_code >= 500 or response.status_code == 429,
-                    )
-                chunks: list[bytes] = []
-                total = 0
-                async for chunk in response.aiter_bytes():
-                    total += len(chunk)
-                    if total > limit:
-                        raise SendError(
-                            f"{kind} at {url} is larger than the Cloud API's {limit} bytes",
-                            code="media_too_large",
-                            retryable=False,
-                        )
-                    chunks.append(chunk)
-                return b"".join(chunks), response.headers.get("content-type")
+            status, content, content_type = await fetch(self._fetcher, url, self._policy, max_bytes=limit)
+        except OutboundRefused as exc:
+            raise SendError(f"media URL refused: {exc}", code="media_url_refused", retryable=False) from exc
+        except ValueError as exc:
+            raise SendError(
+                f"{kind} at {url} is larger than the Cloud API's {limit} bytes", code="media_too_large", retryable=False
+            ) from exc
         except httpx.HTTPError as exc:
+            if isinstance(exc.__cause__, OutboundRefused) or "outbound policy" in str(exc):
+                raise SendError(f"media URL refused: {exc}", code="media_url_refused", retryable=False) from exc
             raise SendError(
                 f"media URL could not be fetched ({type(exc).__name__})", code="media_unavailable", retryable=True
             ) from exc
+        if status >= 400:
+            raise SendError(
+                f"media URL answered HTTP {status}",
+                code="media_unavailable",
+                retryable=status >= 500 or status == 429,
+            )
+        return content, content_type
 
     def _cached_upload(self, key: str) -> str | None:
         hit = self._uploaded.get(key)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import time
 from datetime import timedelta
@@ -45,6 +46,7 @@ from wagate.channels.cloud.webhook import (
     parse_template_events,
     signature_valid,
 )
+from wagate.domain import storable
 from wagate.domain.statuses import Status
 from wagate.errors import AuthError, NotFoundError, ValidationError
 from wagate.runtime import Runtime
@@ -146,9 +148,13 @@ async def receive(webhook_id: str, request: Request, rt: RuntimeDep) -> Response
         raise AuthError("X-Hub-Signature-256 is missing or does not match the app secret", field=SIGNATURE_HEADER)
     try:
         body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ValidationError("the body is not valid JSON", field="body", code="malformed_json") from exc
-    await process(rt, row, channel, body)
+    except orjson.JSONDecodeError:
+        try:  # orjson refuses lone surrogates, which JSON allows: the standard parser keeps them
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise ValidationError("the body is not valid JSON", field="body", code="malformed_json") from exc
+    # What a customer sent is kept; a character no database can store becomes U+FFFD.
+    await process(rt, row, channel, storable.scrub(body))
     return JSONResponse({"status": "ok"})
 
 

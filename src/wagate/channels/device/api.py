@@ -15,9 +15,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from wagate.api.deps import AdminDep, JsonObject, PrincipalDep, RuntimeDep, bearer_token, json_object
+from wagate.api.deps import AdminDep, PrincipalDep, RuntimeDep, bearer_token, json_object
 from wagate.api.v1.schemas import iso
 from wagate.channels.device import inbound, service
+from wagate.domain import storable
 from wagate.errors import AuthError
 from wagate.store.repos.devices import DeviceAuth
 
@@ -33,6 +34,16 @@ async def current_device(request: Request, rt: RuntimeDep) -> DeviceAuth:
 
 
 DeviceDep = Annotated[DeviceAuth, Depends(current_device)]
+
+
+async def device_json_body(request: Request) -> dict[str, Any]:
+    """A device's report: kept whatever it holds, with unstorable characters replaced (a phone's
+    notification is a customer's words; refusing it would lose them)."""
+    scrubbed: dict[str, Any] = storable.scrub(await json_object(request))
+    return scrubbed
+
+
+DeviceBody = Annotated[dict[str, Any], Depends(device_json_body)]
 
 
 async def optional_json(request: Request) -> dict[str, Any]:
@@ -73,19 +84,19 @@ async def next_message(device: DeviceDep, rt: RuntimeDep) -> Response:
 
 
 @protocol.post("/messages/{message_id}/result", summary="Report sent / failed / not_on_whatsapp (idempotent)")
-async def message_result(message_id: int, device: DeviceDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
+async def message_result(message_id: int, device: DeviceDep, rt: RuntimeDep, body: DeviceBody) -> dict[str, Any]:
     await service.seen(rt, device)
     return await service.record_result(rt, device, message_id, body)
 
 
 @protocol.post("/notifications", summary="A WhatsApp notification: becomes an inbound message (deduplicated by key)")
-async def notification(device: DeviceDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
+async def notification(device: DeviceDep, rt: RuntimeDep, body: DeviceBody) -> dict[str, Any]:
     await service.seen(rt, device)
     return await inbound.record_notification(rt, device, body)
 
 
 @protocol.post("/heartbeat", summary="Battery, charging, screen, versions; keeps the device online")
-async def heartbeat(device: DeviceDep, rt: RuntimeDep, body: JsonObject) -> dict[str, Any]:
+async def heartbeat(device: DeviceDep, rt: RuntimeDep, body: DeviceBody) -> dict[str, Any]:
     row = await service.seen(rt, device, service.heartbeat_fields(body))
     return {
         **device_json(row),

@@ -356,14 +356,20 @@ async def record_result(rt: Runtime, device: DeviceAuth, message_id: int, body: 
     current = Status(row.status)
     now = rt.clock.now()
     presence = {"sent": "exists", "not_on_whatsapp": "none"}.get(status)
+    if current in _DONE_FOR[status]:
+        return {"id": message_id, "status": current.value, "applied": False}
+    owner = owner_of(device)
+    if not await rt.db.read(lambda c: repo.leased_by(c, message_id, owner)):
+        # Only the device that was handed the message can know its fate.
+        raise ConflictError(
+            f"message {message_id} was never leased to device {device.name}", field="id", code="not_leased"
+        )
     if presence is not None:
         await rt.db.write(
             lambda c: contact_repo.record_phone_check(
                 c, device.tenant_id, row.phone, presence, channel.name, now, now + PHONE_CHECK_TTL
             )
         )
-    if current in _DONE_FOR[status]:
-        return {"id": message_id, "status": current.value, "applied": False}
     if current is Status.QUEUED:
         lease = setting_seconds(channel.settings, "lease_seconds", DEFAULT_LEASE_SECONDS)
         await rt.db.write(

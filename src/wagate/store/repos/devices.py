@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from wagate.domain.statuses import Status
 from wagate.store.device_tables import device_notifications, devices
 from wagate.store.repos.events import append_event
-from wagate.store.tables import channels, contacts, messages, tenants
+from wagate.store.tables import channels, contacts, message_status_history, messages, tenants
 
 ONLINE = "online"
 OFFLINE = "offline"
@@ -222,6 +222,24 @@ def held_lease(conn: Connection, channel_id: int, owner: str, now: datetime) -> 
         .order_by(messages.c.id)
         .limit(1)
     ).first()
+
+
+def leased_by(conn: Connection, message_id: int, owner: str) -> bool:
+    """Whether ``owner`` holds or once held a lease on the message (a claim is recorded in its
+    history as ``claimed by <owner>``; a lease that ran out leaves the message queued)."""
+    row = conn.execute(sa.select(messages.c.status, messages.c.lease_owner).where(messages.c.id == message_id)).first()
+    if row is not None and row.status == Status.SENDING.value and row.lease_owner == owner:
+        return True
+    found = conn.execute(
+        sa.select(message_status_history.c.id)
+        .where(
+            message_status_history.c.message_id == message_id,
+            message_status_history.c.status == Status.SENDING.value,
+            message_status_history.c.reason == f"claimed by {owner}",
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def channel_message(conn: Connection, channel_id: int, message_id: int) -> Any | None:

@@ -517,6 +517,14 @@ def release_leases(conn: Connection, owner: str, now: datetime) -> int:
     return int(result.rowcount)
 
 
+def renew_leases(conn: Connection, owner: str, lease_until: datetime) -> int:
+    """A live sender extends the leases of everything it still holds (one statement)."""
+    result = conn.execute(
+        d.update().where(d.c.status == "sending", d.c.lease_owner == owner).values(lease_expires_at=lease_until)
+    )
+    return int(result.rowcount)
+
+
 def recover_expired(conn: Connection, now: datetime) -> int:
     """Claims whose owner died: due again now (at least once — the receiver dedupes on webhook-id)."""
     result = conn.execute(
