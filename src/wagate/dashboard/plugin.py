@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from wagate.api.v1 import analytics as analytics_api
 from wagate.api.v1 import conversations as conversations_api
-from wagate.dashboard import admin, analytics, conversation, pages, webhooks
+from wagate.dashboard import admin, analytics, channels, conversation, pages, webhooks
 from wagate.dashboard.broker import Broker
 from wagate.dashboard.render import STATIC, page_error
 from wagate.runtime import Runtime
@@ -34,7 +34,7 @@ async def dashboard_plugin(rt: Runtime, app: FastAPI) -> Callable[[], Awaitable[
     )
     app.include_router(conversations_api.router)
     app.include_router(analytics_api.router)
-    for router in (pages.router, conversation.router, analytics.router, admin.router, webhooks.router):
+    for router in (pages.router, conversation.router, analytics.router, admin.router, webhooks.router, channels.router):
         app.include_router(router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
     app.state.page_errors = page_error
