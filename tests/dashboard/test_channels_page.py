@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.dashboard.conftest import Desk
+import re
+from pathlib import Path
+
+from tests.conftest import test_registry as base_registry
+from tests.dashboard.conftest import Desk, open_desk
+from wagate.channels.device import device_factory, device_plugin
 
 
 async def test_the_channels_page_lists_channels_and_admins_create_one(desk: Desk) -> None:
@@ -38,3 +43,30 @@ async def test_a_bad_channel_form_says_why_in_the_flash_area(desk: Desk) -> None
     exists = await boss.post("/dashboard/channels", {"kind": "memory", "name": "main"})
     assert exists.headers["hx-retarget"] == "#flash" and "exists" in exists.text
     assert [c["name"] for c in (await desk.client.get("/v1/channels")).json()["data"]] == ["main"]
+
+
+async def test_an_admin_creates_a_device_token_shown_once(sqlite_url: str, tmp_path: Path) -> None:
+    registry = base_registry()
+    registry.register("device", device_factory)
+    async with open_desk(sqlite_url, tmp_path, registry=registry, plugins=[device_plugin]) as desk:
+        await _device_token_flow(desk)
+
+
+async def _device_token_flow(desk: Desk) -> None:
+    await desk.user("boss", role="admin")
+    boss = await desk.sign_in("boss")
+    assert (await boss.post("/dashboard/channels", {"kind": "device", "name": "phone1"}, htmx=False)).status_code == 303
+    page = await boss.get("/dashboard/channels")
+    assert 'action="/dashboard/channels/phone1/devices"' in page.text
+    answer = await boss.post("/dashboard/channels/phone1/devices", {"device": "pixel-6"}, htmx=False)
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "no-store"
+    token = re.search(r"data-device-token>([^<]+)<", answer.text)
+    assert token is not None
+    listed = (await desk.client.get("/v1/channels/phone1/devices")).json()["data"]
+    assert [d["name"] for d in listed] == ["pixel-6"]
+    agent = await desk.client.get("/device/v1/next", headers={"Authorization": f"Bearer {token.group(1)}"})
+    assert agent.status_code == 204  # the token shown is the device's real token: nothing is due
+    wrong = await desk.client.get("/device/v1/next", headers={"Authorization": "Bearer wgd_wrong"})
+    assert wrong.status_code == 401
+    assert token.group(1) not in (await boss.get("/dashboard/channels")).text  # shown once

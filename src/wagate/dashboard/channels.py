@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from wagate.api.deps import RuntimeDep
+from wagate.channels.device import service as device_service
 from wagate.dashboard.auth import AdminUserDep, UserDep
 from wagate.dashboard.render import DashboardRoute, context, is_htmx, render
 from wagate.errors import ValidationError
@@ -68,3 +69,13 @@ async def create_channel(request: Request, rt: RuntimeDep, user: AdminUserDep) -
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
+
+
+@router.post(PAGE + "/{name}/devices")
+async def create_device_token(name: str, request: Request, rt: RuntimeDep, user: AdminUserDep) -> Response:
+    """A new device token for a device channel, shown once on the answered page (never stored in clear)."""
+    form = await request.form()
+    body = {"name": str(form.get("device") or "").strip() or None}
+    device, token = await device_service.create_device(rt, user.tenant, name, body)
+    new_token = {"channel": name, "device": device.name, "token": token}
+    return render("channels.html", await _context(request, rt, user, created=None, new_token=new_token))
