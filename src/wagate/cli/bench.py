@@ -36,3 +36,18 @@ def dispatch(
     results = asyncio.run(bench(rates, counts, port=port, database_url=database_url, workers=workers, echo=typer.echo))
     if any(r.lost or r.duplicates for r in results):
         raise typer.Exit(1)
+
+
+def web(
+    events: Annotated[int, typer.Option(help="Inbound events emitted by the fake session")] = 2000,
+    rate: Annotated[float, typer.Option(help="Inbound events per second")] = 200.0,
+    sends: Annotated[int, typer.Option(help="Messages sent through the session, pacing off")] = 2000,
+    sessions: Annotated[int, typer.Option(help="Real neonize clients for the memory figure (0: skip)")] = 50,
+    database_url: Annotated[str | None, typer.Option(help="Default: a fresh SQLite file")] = None,
+) -> None:
+    """The web channel with the fake WhatsApp: inbound latency, sends/s, memory per neonize client."""
+    from wagate.bench import web as bench_web
+
+    asyncio.run(bench_web.run(events, rate, sends, database_url, typer.echo))
+    if sessions:
+        asyncio.run(bench_web.memory(sessions, typer.echo))

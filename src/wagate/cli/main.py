@@ -23,6 +23,7 @@ app.add_typer(token_app, name="token")
 bench_app = typer.Typer(help="Benchmarks (numbers and ratios printed; see docs/performance.md).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 bench_app.command("dispatch")(bench_cli.dispatch)
+bench_app.command("web")(bench_cli.web)
 app.command("agent")(agent_cli.agent)
 
 from wagate.cli import bench_policy  # noqa: E402  (its own module; registered here)

@@ -32,6 +32,8 @@ class MessageType(StrEnum):
     LOCATION = "location"
     CONTACTS = "contacts"
     TEMPLATE = "template"
+    #: An emoji on an earlier message (web channels); ``reaction: {message_id, emoji}``.
+    REACTION = "reaction"
 
 
 MEDIA_TYPES: frozenset[MessageType] = frozenset(
@@ -61,6 +63,9 @@ class OutboundDraft:
     location: dict[str, Any] | None = None
     contacts: list[dict[str, Any]] | None = None
     template: dict[str, Any] | None = None
+    #: The wagate id of a message this one quotes (a reply; web channels).
+    reply_to: Any = None
+    reaction: dict[str, Any] | None = None
     validity_seconds: Any = None
     callback_url: Any = None
     callback_data: Any = None
@@ -187,6 +192,21 @@ def _validate_template(template: dict[str, Any] | None) -> dict[str, Any]:
     return {"name": name, "language": language, "params": [str(p) for p in params]}
 
 
+def _message_id(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValidationError(f"{field} must be the id of a message", field=field)
+    return value
+
+
+def _validate_reaction(reaction: dict[str, Any] | None) -> dict[str, Any]:
+    if not isinstance(reaction, dict):
+        raise ValidationError("reaction is required for this type", field="reaction", code="required")
+    emoji = reaction.get("emoji")
+    if not isinstance(emoji, str) or len(emoji) > 16:
+        raise ValidationError("reaction.emoji must be an emoji ('' removes one)", field="reaction.emoji")
+    return {"message_id": _message_id(reaction.get("message_id"), "reaction.message_id"), "emoji": emoji}
+
+
 def validate_outbound(draft: OutboundDraft, default_region: str) -> OutboundMessage:
     """Check a draft and return the normalised message, or raise ``ValidationError`` naming the field."""
     storable.check_fields(
@@ -227,6 +247,10 @@ def validate_outbound(draft: OutboundDraft, default_region: str) -> OutboundMess
         payload["contacts"] = _validate_contacts(draft.contacts)
     elif mtype is MessageType.TEMPLATE:
         payload["template"] = _validate_template(draft.template)
+    elif mtype is MessageType.REACTION:
+        payload["reaction"] = _validate_reaction(draft.reaction)
+    if draft.reply_to is not None:
+        payload["reply_to"] = _message_id(draft.reply_to, "reply_to")
 
     validity = draft.validity_seconds
     if validity is not None and (isinstance(validity, bool) or not isinstance(validity, int) or validity <= 0):

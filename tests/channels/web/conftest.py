@@ -69,8 +69,8 @@ class WebGateway:
     async def linked(self, name: str = "wa", phone: str = "79001110000") -> FakeWebSession:
         """A channel paired with ``phone`` and connected."""
         channel_id = await self.create(name)
-        session = self.world.session(channel_id)
         await self.state(name, "pairing")
+        session = self.world.session(channel_id)
         session.pair(phone)
         await self.state(name, "connected")
         return session
@@ -115,7 +115,7 @@ async def _conversations(rt: Runtime, app: Any) -> None:
 async def web_gateway(db_url: str, tmp_path: Path) -> AsyncIterator[WebGateway]:
     world = FakeWhatsApp()
     settings = make_settings(db_url, tmp_path)
-    plugins = [_conversations, web_plugin(world.factory, renew_seconds=0.5, lease_seconds=3.0, scan_gap=0.05)]
+    plugins = [_conversations, web_plugin(world.factory, renew_seconds=0.5, lease_seconds=30.0, scan_gap=0.05)]
     async with running_app(settings, registry=web_registry(), plugins=plugins) as (_app, rt, client):  # type: ignore[list-item]
         yield WebGateway(rt, client, world)
 

@@ -167,8 +167,22 @@ async def test_messages_typed_on_the_phone_are_outbound_with_origin_phone(web_bo
     report = (await web.client.get("/v1/analytics/operators")).json()
     operators = {o["operator"]: o for o in report["operators"]}
     assert operators["phone"]["messages_sent"] == 1 and operators["phone"]["responses"] == 1
+    # The phone answering a client WhatsApp addresses by LID: stored under the phone behind it.
+    session.incoming(
+        e2e().Message(conversation="See you"),
+        sender=own,
+        chat="555444333222111@lid",
+        from_me=True,
+        recipient_alt="79003334455@s.whatsapp.net",
+    )
+    await eventually(lambda: _has_outbound_to(web, "79003334455"))
     # The same message seen again (a resync) is not a second reply.
     session.incoming(
         e2e().Message(conversation="Yes, tomorrow"), sender=own, chat=CLIENT_JID, from_me=True, message_id=mid
     )
-    assert len(await eventually(outbound)) == 1
+    assert len([m for m in await eventually(outbound) if m["provider_id"] == mid]) == 1
+
+
+async def _has_outbound_to(web: WebGateway, phone: str) -> bool:
+    data = (await web.client.get("/v1/messages", params={"direction": "out", "phone": phone})).json()["data"]
+    return bool(data and data[0]["origin"] == "phone")

@@ -18,6 +18,9 @@ from tests.conftest import make_settings, running_app
 from wagate.channels.web import neonize_session, web_plugin
 from wagate.channels.web.session import SessionError, SessionSpec, sqlite_store
 
+#: These load the Go library and let whatsmeow dial: seconds each on a busy machine.
+pytestmark = pytest.mark.slow
+
 
 class NoPreflight(neonize_session.NeonizeSession):
     """Skips the reachability check, so whatsmeow itself dials (and fails)."""
@@ -62,3 +65,43 @@ async def test_a_real_web_channel_shows_disconnected_and_retries_without_spinnin
         message = (await client.get(f"/v1/messages/{queued.json()['id']}")).json()
         assert message["status"] == "queued"
     assert (tmp_path / "data" / "web").is_dir()
+
+
+async def test_on_postgresql_the_device_store_is_the_gateways_database(pg_db_url: str) -> None:
+    import asyncpg
+
+    from wagate.channels.web.session import postgres_store
+
+    store = postgres_store(pg_db_url)
+    assert store.startswith("postgres://") and "sslmode=disable" in store
+    session = NoPreflight(SessionSpec(channel_id=1, store=store, jid=None))
+    with pytest.raises(SessionError) as raised:
+        await asyncio.wait_for(session.run(lambda _event: None), 60)
+    assert "dial" in str(raised.value).lower() or "whatsapp" in str(raised.value).lower()  # the store opened
+    await session.stop()
+    conn = await asyncpg.connect(pg_db_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables")}
+    finally:
+        await conn.close()
+    assert "whatsmeow_device" in tables
+
+
+async def test_a_device_missing_from_whatsmeows_store_is_not_resumed(web_both: object) -> None:
+    """Resuming a device the store lost would crash whatsmeow; the keeper looks first."""
+    from tests.channels.web.conftest import WebGateway
+
+    assert isinstance(web_both, WebGateway)
+    web = web_both
+    channel_id = await web.create()
+    row = (await web.rt.channels_of(1, fresh=True))["wa"]
+    sessions = web.rt.extras["web_sessions"]
+    assert await sessions.device_stored(row, "79001110000:7@s.whatsapp.net") is False
+    if not web.rt.db.is_postgres:
+        import sqlite3
+
+        path = sqlite_store(web.rt.settings.data_dir, channel_id)
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE whatsmeow_device (jid TEXT PRIMARY KEY)")
+            db.execute("INSERT INTO whatsmeow_device VALUES ('79001110000:7@s.whatsapp.net')")
+        assert await sessions.device_stored(row, "79001110000:7@s.whatsapp.net") is True

@@ -95,34 +95,25 @@ async def test_location_and_contacts(web: WebGateway) -> None:
 async def test_replies_quote_and_reactions_point_at_whatsapps_message(web: WebGateway) -> None:
     session = await web.linked()
     first = await send(web, text="first")
-    stored = await send(web, text="second")
-    from wagate.channels.base import OutgoingMessage
-    from wagate.channels.web.channel import WebChannel
-
-    channel_row = (await web.rt.channels_of(1, fresh=True))["wa"]
-    channel = await web.rt.channel_instance(channel_row)
-    assert isinstance(channel, WebChannel)
-    result = await channel.send(
-        OutgoingMessage(
-            id=999, tenant_id=1, phone=PHONE, type="text", payload={"text": "re", "reply_to": first["id"]}, attempt=1
-        )
-    )
+    await send(web, text="re", reply_to=first["id"])
     quoted = sent(session)[-1][1].extendedTextMessage
     assert quoted.text == "re" and quoted.contextInfo.stanzaID == first["provider_id"]
     assert quoted.contextInfo.quotedMessage.conversation == "first"
-    await channel.send(
-        OutgoingMessage(
-            id=1000,
-            tenant_id=1,
-            phone=PHONE,
-            type="reaction",
-            payload={"reaction": {"message_id": stored["id"], "emoji": "👍"}},
-            attempt=1,
-        )
-    )
+    await send(web, type="reaction", reaction={"message_id": first["id"], "emoji": "👍"})
     reaction = sent(session)[-1][1].reactionMessage
-    assert reaction.text == "👍" and stored["provider_id"] == reaction.key.ID and reaction.key.fromMe
-    assert result.provider_id
+    assert reaction.text == "👍" and first["provider_id"] == reaction.key.ID and reaction.key.fromMe
+
+
+async def test_a_reply_or_reaction_needs_a_message_id(web: WebGateway) -> None:
+    await web.create()
+    for body in (
+        {"text": "x", "reply_to": "abc"},
+        {"type": "reaction", "reaction": {"message_id": 0, "emoji": "👍"}},
+        {"type": "reaction"},
+    ):
+        response = await web.client.post("/v1/messages", json={"channel": "wa", "to": PHONE, **body})
+        assert response.status_code == 422, body
+        assert response.json()["error"]["field"] in ("reply_to", "reaction.message_id", "reaction")
 
 
 async def test_messages_wait_queued_while_the_session_is_not_connected(web_both: WebGateway) -> None:
@@ -180,3 +171,13 @@ async def test_phone_check_asks_whatsapp_once_and_caches(web: WebGateway) -> Non
     again = await web.client.get("/v1/phones/79005550101", params={"channel": "wa"})
     assert first.json()["whatsapp"] == again.json()["whatsapp"] == "exists"
     assert [c for c in session.calls if c[0] == "is_on_whatsapp"] == [("is_on_whatsapp", ["79005550101"])]
+
+
+async def test_pacing_can_ask_for_typing_before_a_send(web: WebGateway) -> None:
+    session = await web.linked()
+    response = await web.client.patch("/v1/channels/wa", json={"pacing": {"typing_s": 0.05}})
+    assert response.status_code == 200, response.text
+    message = await send(web, text="typed like a human")
+    assert message["status"] == "sent"
+    names = [name for name, _ in session.calls]
+    assert names[-2:] == ["typing", "send"]

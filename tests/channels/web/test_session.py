@@ -147,3 +147,30 @@ async def test_a_library_that_cannot_load_fails_the_channel_and_nothing_else(web
     assert (await web.client.get("/healthz")).status_code == 200
     response = await web.client.post("/v1/messages", json={"channel": "wa", "to": "79001234567", "text": "hi"})
     assert response.status_code == 202
+
+
+async def test_the_wamm_door_sees_a_linked_number_as_authorized_until_it_logs_out(web: WebGateway) -> None:
+    from wagate.api.compat.wamm import channel_authorized
+
+    await web.create()
+    await web.state(want="pairing")
+    row = (await web.rt.channels_of(1, fresh=True))["wa"]
+    assert await channel_authorized(web.rt, row) == "channel_not_connected"
+    session = web.world.session(row.id)
+    session.pair("79001110000")
+    await web.state(want="connected")
+    assert await channel_authorized(web.rt, row) is None
+    session.drop()
+    await web.state(want="disconnected")
+    assert await channel_authorized(web.rt, row) is None  # messages wait for the reconnect
+    session.emit(library.proto("pb.LoggedOut")(OnConnect=False, Reason=2))
+    await web.state(want="logged_out")
+    assert await channel_authorized(web.rt, row) == "channel_not_connected"
+
+
+async def test_a_linked_device_lost_from_the_store_asks_to_pair_again(web: WebGateway) -> None:
+    web.rt.extras["web_sessions"].check_store = True  # the fake keeps no whatsmeow store
+    await web.linked()
+    assert (await web.client.post("/v1/channels/wa/session/restart")).status_code == 200
+    state = await web.state(want="logged_out")
+    assert "gone from the device store" in state["error"]

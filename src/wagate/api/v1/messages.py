@@ -34,6 +34,8 @@ DRAFT_FIELDS = (
     "location",
     "contacts",
     "template",
+    "reply_to",
+    "reaction",
     "validity_seconds",
     "callback_url",
     "callback_data",
@@ -46,7 +48,7 @@ def draft_from(item: Any, prefix: str = "") -> OutboundDraft:
     if not isinstance(item, dict):
         raise ValidationError("each message must be a JSON object", field=prefix.rstrip(".") or "body")
     kwargs: dict[str, Any] = {name: item.get(name) for name in DRAFT_FIELDS}
-    for name in ("media", "location", "template"):
+    for name in ("media", "location", "template", "reaction"):
         if kwargs[name] is not None and not isinstance(kwargs[name], dict):
             raise ValidationError(f"{name} must be an object", field=f"{prefix}{name}")
     return OutboundDraft(**kwargs)

@@ -72,6 +72,14 @@ class WebChannel:
         supervisor = self._supervisor()
         return bool(supervisor is not None and supervisor.connected)
 
+    async def connected(self) -> bool:
+        """For the WAMM-style door: is a number linked and usable (messages may still wait for a
+        reconnect)? No while pairing was never completed, after a logout, during a ban or a failure."""
+        from wagate.store.repos import web as web_repo
+
+        row = await self.rt.db.read(lambda c: web_repo.get_session(c, self.config.id))
+        return bool(row is not None and row.phone and row.state in ("connected", "connecting", "disconnected"))
+
     async def start(self) -> None:
         return None
 

@@ -50,6 +50,8 @@ class Incoming:
     #: phone comes from ``SenderAlt`` or the LID map.
     sender_phone: str | None
     sender_lid: str | None
+    #: For a one-to-one chat: the other side's phone (directly, or ``RecipientAlt`` for a LID chat).
+    chat_phone: str | None
     from_me: bool
     is_group: bool
     type: str
@@ -208,6 +210,7 @@ def parse(event: Any) -> Incoming:
         sender=jid_text(sender),
         sender_phone=sender_phone,
         sender_lid=sender_lid,
+        chat_phone=None if source.IsGroup else (phone_of(source.Chat) or phone_of(source.RecipientAlt)),
         from_me=bool(source.IsFromMe),
         is_group=bool(source.IsGroup),
         type=kind,

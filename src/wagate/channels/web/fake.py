@@ -168,6 +168,7 @@ class FakeWebSession:
         message_id: str | None = None,
         pushname: str = "",
         sender_alt: str | None = None,
+        recipient_alt: str | None = None,
         timestamp: int | None = None,
     ) -> str:
         """Deliver a ``waE2E.Message`` as neonize's ``Message`` event; returns its id.
@@ -190,6 +191,7 @@ class FakeWebSession:
             IsFromMe=from_me,
             IsGroup=chat.endswith("@g.us"),
             SenderAlt=jid(sender_alt),
+            RecipientAlt=jid(recipient_alt),
         )
         info = pb.MessageInfo(
             MessageSource=source, ID=mid, Type="text", Pushname=pushname, Timestamp=timestamp or int(time.time())

@@ -19,6 +19,8 @@ import time
 from functools import partial
 from typing import Any
 
+import sqlalchemy as sa
+
 from wagate.channels.web.session import SessionFactory, SessionSpec, postgres_store, sqlite_store
 from wagate.channels.web.supervisor import Supervisor
 from wagate.runtime import Runtime
@@ -47,12 +49,15 @@ class WebSessions:
         renew_seconds: float = RENEW_SECONDS,
         scan_gap: float = MIN_SCAN_GAP,
         owner: str | None = None,
+        check_store: bool = True,
     ) -> None:
         self.rt = rt
         self.factory = factory
         self.lease_seconds = lease_seconds
         self.renew_seconds = renew_seconds
         self.scan_gap = scan_gap
+        #: Ask whatsmeow's store before resuming a device (off for the fake, which has no store).
+        self.check_store = check_store
         self.owner = owner or f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
         self.supervisors: dict[int, Supervisor] = {}
         self._poke = asyncio.Event()
@@ -114,6 +119,34 @@ class WebSessions:
 
         return spec
 
+    async def device_stored(self, channel: ChannelRow, jid: str) -> bool:
+        """Whether whatsmeow's store still holds the linked device ``jid``.
+
+        Resuming a device the store lost would crash whatsmeow (a nil device), taking the node
+        with it; the supervisor asks first and pairs anew instead.
+        """
+        if self.rt.db.is_postgres:
+
+            def read(conn: Any) -> bool:
+                if not conn.execute(sa.text("SELECT to_regclass('whatsmeow_device') IS NOT NULL")).scalar():
+                    return False
+                found = conn.execute(sa.text("SELECT 1 FROM whatsmeow_device WHERE jid = :jid"), {"jid": jid})
+                return found.first() is not None
+
+            return bool(await self.rt.db.read(read))
+        path = sqlite_store(self.rt.settings.data_dir, channel.id)
+
+        def look() -> bool:
+            import sqlite3
+
+            try:
+                with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                    return db.execute("SELECT 1 FROM whatsmeow_device WHERE jid = ?", (jid,)).fetchone() is not None
+            except sqlite3.Error:
+                return False
+
+        return await asyncio.to_thread(look)
+
     async def scan(self) -> None:
         rows = [r for r in await self.rt.db.read(channel_repo.list_channels) if r.kind == "web"]
         now = self.rt.clock.now()
@@ -150,6 +183,7 @@ class WebSessions:
             owner=self.owner,
             fence=fence,
             on_lost=self._lost,
+            device_stored=(lambda jid: self.device_stored(row, jid)) if self.check_store else None,
         )
         self.supervisors[row.id] = supervisor
         await supervisor.start(jid)

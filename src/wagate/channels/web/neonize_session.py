@@ -163,7 +163,8 @@ class NeonizeSession:
             raise SessionError(text) from exc
 
     def _require_connection(self) -> None:
-        if not self._client.connected:
+        # ``is_connected`` asks whatsmeow; neonize's own ``connected`` flag never turns back to False.
+        if self._thread is None or not self._client.is_connected:
             raise NotConnected("the session is not connected")
 
     async def pair_phone(self, phone: str) -> str:

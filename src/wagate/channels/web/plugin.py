@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 
+from wagate.channels.web import dashboard
 from wagate.channels.web.api import router
 from wagate.channels.web.manager import WebSessions
 from wagate.channels.web.session import SessionFactory
@@ -25,7 +26,8 @@ def web_plugin(
         else:
             chosen = factory
         app.include_router(router)
-        sessions = WebSessions(rt, chosen, **options)  # type: ignore[arg-type]
+        app.include_router(dashboard.router)
+        sessions = WebSessions(rt, chosen, check_store=factory is None, **options)  # type: ignore[arg-type]
         rt.extras["web_sessions"] = sessions
         await sessions.start()
         return sessions.stop

@@ -98,7 +98,10 @@ async def record_message(rt: Runtime, channel: ChannelRow, session: WebSession |
     if incoming.from_me:
         if incoming.is_group:
             return None  # the phone writing in a group: not a client conversation
-        phone = await _peer_phone(rt, channel, session, incoming.chat)
+        chat_lid = codec.lid_of(event.Info.MessageSource.Chat)
+        if chat_lid and incoming.chat_phone:
+            await remember_lid(rt, channel, chat_lid, incoming.chat_phone)
+        phone = incoming.chat_phone or await _peer_phone(rt, channel, session, incoming.chat)
     else:
         if incoming.sender_lid and incoming.sender_phone:
             await remember_lid(rt, channel, incoming.sender_lid, incoming.sender_phone)

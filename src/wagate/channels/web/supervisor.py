@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,6 +34,9 @@ from wagate.store.repos.channels import ChannelRow
 
 log = logging.getLogger("wagate.web")
 
+#: Events handled concurrently (up to ``MAX_CONCURRENT_EVENTS`` at once); the rest in order.
+CONCURRENT = frozenset({"Message", "Receipt"})
+MAX_CONCURRENT_EVENTS = 64
 STATES = ("pairing", "connecting", "connected", "disconnected", "logged_out", "banned", "failed")
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
@@ -74,6 +77,7 @@ class Supervisor:
         owner: str,
         fence: int,
         on_lost: Callable[[int], None],
+        device_stored: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.rt = rt
         self.channel = channel
@@ -82,10 +86,13 @@ class Supervisor:
         self.owner = owner
         self.fence = fence
         self.on_lost = on_lost
+        self.device_stored = device_stored
         self.state = "connecting"
         self.jid: str | None = None
         self.session: WebSession | None = None
         self._events: asyncio.Queue[Any] = asyncio.Queue()
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_EVENTS)
+        self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -110,7 +117,7 @@ class Supervisor:
         if session is not None:
             with contextlib.suppress(Exception):
                 await session.stop()
-        for task in (self._task, self._consumer):
+        for task in (self._task, self._consumer, *self._inflight):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -148,45 +155,59 @@ class Supervisor:
 
     async def _run(self) -> None:
         while not self._stopping:
-            if self._halt is not None:
-                await self._wait_halt(self._halt)
-                continue
-            await self.report(state="connecting")
             try:
-                session = self.factory(self.spec(self.jid))
-            except LibraryUnavailable as exc:
-                await self.report(state="failed", error=str(exc))
-                self._halt = Halt(str(exc))
-                continue
-            except Exception as exc:
-                log.exception("web session of channel %s cannot be built", self.channel.name)
-                await self.report(state="failed", error=f"{type(exc).__name__}: {exc}"[:500])
-                self._halt = Halt(str(exc))
-                continue
-            self.session = session
-            error: str | None = None
-            try:
-                await session.run(self._sink)
-            except SessionError as exc:
-                error = str(exc)[:500] or "connection failed"
+                await self._attempt_once()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a library bug: report it, retry like a failed connection
-                log.exception("web session of channel %s crashed", self.channel.name)
-                error = f"{type(exc).__name__}: {exc}"[:500]
-            finally:
-                self.session = None
-            await self._events.join()  # everything the session said is handled before we judge
-            if self._stopping:
-                return
-            if self._halt is not None:
-                continue
-            self._attempt += 1
-            delay = backoff(self._attempt)
-            if self.state not in ("disconnected", "failed") or error:
-                await self.report(state="disconnected", error=error or "the connection ended", qr=None)
-            log.info("web channel %s: %s; retrying in %.0f s", self.channel.name, error or "connection ended", delay)
-            await self._sleep(delay)
+            except Exception:  # the database is down, say: never let the session die with it
+                log.exception("web channel %s: session loop failed; retrying", self.channel.name)
+                self._attempt += 1
+                await self._sleep(backoff(self._attempt))
+
+    async def _attempt_once(self) -> None:
+        """One turn: wait out a halt, or connect, serve until the session ends, and back off."""
+        if self._halt is not None:
+            await self._wait_halt(self._halt)
+            return
+        await self.report(state="connecting")
+        if self.jid and self.device_stored is not None and not await self.device_stored(self.jid):
+            await self._logged_out("the linked device's keys are gone from the device store; pair again")
+            return
+        try:
+            session = self.factory(self.spec(self.jid))
+        except LibraryUnavailable as exc:
+            await self.report(state="failed", error=str(exc))
+            self._halt = Halt(str(exc))
+            return
+        except Exception as exc:
+            log.exception("web session of channel %s cannot be built", self.channel.name)
+            await self.report(state="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            self._halt = Halt(str(exc))
+            return
+        self.session = session
+        error: str | None = None
+        try:
+            await session.run(self._sink)
+        except SessionError as exc:
+            error = str(exc)[:500] or "connection failed"
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a library bug: report it, retry like a failed connection
+            log.exception("web session of channel %s crashed", self.channel.name)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            self.session = None
+        await self.drained()  # everything the session said is handled before we judge
+        if self._stopping:
+            return
+        if self._halt is not None:
+            return
+        self._attempt += 1
+        delay = backoff(self._attempt)
+        if self.state not in ("disconnected", "failed") or error:
+            await self.report(state="disconnected", error=error or "the connection ended", qr=None)
+        log.info("web channel %s: %s; retrying in %.0f s", self.channel.name, error or "connection ended", delay)
+        await self._sleep(delay)
 
     async def _wait_halt(self, halt: Halt) -> None:
         await self._sleep(halt.until)
@@ -211,16 +232,40 @@ class Supervisor:
     # -- events ----------------------------------------------------------------------------------
 
     async def _consume(self) -> None:
+        """State events one by one, in order; messages and receipts concurrently (bounded), so
+        their writes share group commits instead of paying one commit each in a row."""
         while True:
             event = await self._events.get()
             try:
-                await self.handle(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("web channel %s: handling %s failed", self.channel.name, type(event).__name__)
+                if type(event).__name__ in CONCURRENT:
+                    await self._slots.acquire()
+                    task = asyncio.create_task(self._handle_in_slot(event))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+                else:
+                    await self._handle_logged(event)
             finally:
                 self._events.task_done()
+
+    async def _handle_in_slot(self, event: Any) -> None:
+        try:
+            await self._handle_logged(event)
+        finally:
+            self._slots.release()
+
+    async def _handle_logged(self, event: Any) -> None:
+        try:
+            await self.handle(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("web channel %s: handling %s failed", self.channel.name, type(event).__name__)
+
+    async def drained(self) -> None:
+        """Every event received so far is handled (messages included)."""
+        await self._events.join()
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
 
     async def handle(self, event: Any) -> None:
         name = type(event).__name__
