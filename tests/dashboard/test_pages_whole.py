@@ -73,3 +73,14 @@ async def test_the_language_follows_the_browser_until_the_user_chooses_one(desk_
     await session.post("/dashboard/profile", {"locale": "en", "next": "/"})
     desk_sqlite.rt.extras["session_cache"].clear()
     assert '<html lang="en">' in (await session.client.get("/", headers=ru)).text
+
+
+async def test_a_thread_that_marks_messages_read_asks_the_list_to_drop_its_badge(desk_sqlite: Desk) -> None:
+    await desk_sqlite.inbound(PHONE, "hi")
+    await desk_sqlite.user("anna")
+    session = await desk_sqlite.sign_in("anna")
+    cid = (await desk_sqlite.client.get("/v1/conversations")).json()["data"][0]["id"]
+    first = await session.get(f"/dashboard/conversations/{cid}/thread", htmx=True)
+    assert '"inbox"' in first.headers["hx-trigger"]
+    again = await session.get(f"/dashboard/conversations/{cid}/thread", htmx=True)
+    assert "hx-trigger" not in again.headers  # nothing was unread: no refresh

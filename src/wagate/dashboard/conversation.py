@@ -296,6 +296,7 @@ async def thread_part(conversation_id: int, request: Request, rt: RuntimeDep, us
     ctx = await _thread_context(request, rt, user, conversation_id)
     if ctx["conversation"].unread:  # the operator is looking at it: what arrived is read
         await service.mark_read(rt, user.tenant, conversation_id)
+        return render("_thread.html", ctx, headers=_refresh("inbox"))  # the list drops its badge
     return render("_thread.html", ctx)
 
 
