@@ -91,7 +91,7 @@ async def test_the_conversation_page_hands_a_conversation_back_to_the_bot(bot_de
     session = await desk.sign_in("anna")
     page = await session.get(f"/dashboard/conversations/{convo['id']}")
     assert f'hx-get="/dashboard/conversations/{convo["id"]}/bot"' in page.text
-    panel = await session.get(f"/dashboard/conversations/{convo['id']}/bot")
+    panel = await session.get(f"/dashboard/conversations/{convo['id']}/bot", htmx=True)
     assert 'data-bot-mode="human"' in panel.text and 'data-bot="hand-back"' in panel.text
     back = await session.post(f"/dashboard/conversations/{convo['id']}/bot", {"active": "true"})
     assert 'data-bot-mode="bot"' in back.text

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from tests.conftest import make_settings, running_app
 from wagate.app import Plugin
+from wagate.channels.registry import ChannelRegistry
 from wagate.clock import FakeClock
 from wagate.dashboard.plugin import dashboard_plugin
 from wagate.domain.records import Tenant
@@ -107,17 +108,24 @@ class Session:
             headers["HX-Request"] = "true"
         return await self.client.post(url, data=data or {}, headers=headers)
 
-    async def get(self, url: str) -> httpx.Response:
-        return await self.client.get(url)
+    async def get(self, url: str, htmx: bool = False) -> httpx.Response:
+        """A page (``htmx=False``) or a fragment the way htmx fetches it (``HX-Request: true``)."""
+        return await self.client.get(url, headers={"HX-Request": "true"} if htmx else None)
 
 
 @asynccontextmanager
 async def open_desk(
-    db_url: str, tmp_path: Path, *, plugins: list[Plugin] | None = None, **overrides: Any
+    db_url: str,
+    tmp_path: Path,
+    *,
+    plugins: list[Plugin] | None = None,
+    registry: ChannelRegistry | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Desk]:
     clock = FakeClock()
     settings = make_settings(db_url, tmp_path, dispatcher=False, **overrides)
-    async with running_app(settings, clock=clock, plugins=[dashboard_plugin, *(plugins or [])]) as (app, rt, client):
+    everything = [dashboard_plugin, *(plugins or [])]
+    async with running_app(settings, clock=clock, registry=registry, plugins=everything) as (app, rt, client):
         response = await client.post("/v1/channels", json={"name": "main", "kind": "memory"})
         assert response.status_code == 201, response.text
         desk = Desk(app, rt, client, clock)

@@ -262,7 +262,7 @@ async def test_the_thread_shows_ticks_and_failure_reasons(desk_sqlite: Desk) -> 
         )
 
     await desk_sqlite.rt.db.write(move)
-    thread = (await session.get(f"/dashboard/conversations/{cid}/thread")).text
+    thread = (await session.get(f"/dashboard/conversations/{cid}/thread", htmx=True)).text
     assert re.findall(r'data-status="(\w+)"', thread) == ["read", "failed"]
     assert "not on WhatsApp" in thread
 
@@ -333,7 +333,7 @@ async def test_inbound_media_is_served_to_the_tenants_users_only(desk_sqlite: De
     url = media_service.media_url(desk_sqlite.rt.settings, stored.name)
     await desk_sqlite.inbound(PHONE, "", type="image", media={"url": url, "mime_type": "image/png"})
     anna = await desk_sqlite.sign_in("anna")
-    thread = (await anna.get(f"/dashboard/conversations/{await conversation_id(desk_sqlite)}/thread")).text
+    thread = (await anna.get(f"/dashboard/conversations/{await conversation_id(desk_sqlite)}/thread", htmx=True)).text
     assert f'<img src="/dashboard/media/{stored.name}"' in thread
     assert (await anna.get(f"/dashboard/media/{stored.name}")).content == b"\x89PNG fake"
     olga = await desk_sqlite.sign_in("olga")
@@ -486,7 +486,7 @@ async def test_the_thread_says_why_a_queued_reply_waits(desk_sqlite: Desk) -> No
     assert paused.status_code == 200, paused.text
     conversation_id = (await desk.client.get("/v1/conversations")).json()["data"][0]["id"]
     session = await desk.sign_in("anna")
-    thread = await session.get(f"/dashboard/conversations/{conversation_id}/thread")
+    thread = await session.get(f"/dashboard/conversations/{conversation_id}/thread", htmx=True)
     assert thread.status_code == 200
     assert 'data-waiting="channel_paused"' in thread.text
     assert "the channel is paused" in thread.text

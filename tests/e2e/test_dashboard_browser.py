@@ -241,3 +241,38 @@ def test_a_closed_window_offers_only_templates(page: object, server: Server) -> 
             screenshot(p, "closed-window", for_docs=False)
         finally:
             api.patch("/v1/channels/sandbox", json={"policy": {"service_window": False}})
+
+
+def test_the_two_pane_inbox_keeps_the_reply_in_view_and_answers_keys(page: object, server: Server) -> None:
+    p: object = page
+    for n in range(25):
+        server.inject("79260000001", f"Line {n} of a long question", name="Pavel")
+    server.inject("79260000002", "A second client", name="Sofia")
+    sign_in(p, server, "anna")
+    assert p.locator("[data-pane-empty]").is_visible()  # type: ignore[attr-defined]
+    p.click('li[data-phone="79260000001"] a')  # type: ignore[attr-defined]
+    p.wait_for_selector('#inbox li.current[data-phone="79260000001"]')  # type: ignore[attr-defined]
+    assert p.locator("#inbox").is_visible()  # type: ignore[attr-defined]  # the list stays on the left
+    assert p.locator('.day-sep[data-day="Today"]').count() == 1  # type: ignore[attr-defined]
+    box = p.locator("#reply textarea[name=text]").bounding_box()  # type: ignore[attr-defined]
+    assert box is not None and box["y"] + box["height"] <= 820, "the reply box must be in view"
+    p.keyboard.press("r")  # type: ignore[attr-defined]
+    assert p.evaluate("document.activeElement.name") == "text"  # type: ignore[attr-defined]
+    p.keyboard.press("Escape")  # type: ignore[attr-defined]
+    p.evaluate("document.activeElement.blur()")  # type: ignore[attr-defined]
+    first = p.get_attribute(".conversation", "data-conversation")  # type: ignore[attr-defined]
+    p.keyboard.press("j")  # type: ignore[attr-defined]
+    p.wait_for_function(  # type: ignore[attr-defined]
+        f"document.querySelector('.conversation') && document.querySelector('.conversation')"
+        f".getAttribute('data-conversation') !== '{first}'"
+    )
+    p.wait_for_selector("#inbox li.current")  # type: ignore[attr-defined]
+    p.keyboard.press("k")  # type: ignore[attr-defined]
+    p.wait_for_function(  # type: ignore[attr-defined]
+        f"document.querySelector('.conversation') && document.querySelector('.conversation')"
+        f".getAttribute('data-conversation') === '{first}'"
+    )
+    screenshot(p, "conversation-two-pane", for_docs=False)
+    p.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
+    assert not p.locator("#inbox").is_visible()  # type: ignore[attr-defined]  # one pane on a phone
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390  # type: ignore[attr-defined]

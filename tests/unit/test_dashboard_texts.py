@@ -68,3 +68,18 @@ def test_axes_use_a_few_round_steps() -> None:
     assert charts.axis(1.3) == (1.6, 0.4)
     assert charts.axis(130) == (160.0, 40.0)
     assert charts.axis(4500) == (4500.0, 1500.0)
+
+
+def test_thread_date_separators_say_today_yesterday_or_the_date_in_the_tenants_zone() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from wagate.dashboard.i18n import day_label
+
+    now = datetime(2026, 12, 8, 0, 30, tzinfo=UTC)  # 03:30 in Moscow
+    moscow = ZoneInfo("Europe/Moscow")
+    t = translator("ru")
+    assert day_label(datetime(2026, 12, 7, 22, 0, tzinfo=UTC), moscow, now, t) == "Сегодня"  # 01:00 MSK on the 8th
+    assert day_label(datetime(2026, 12, 7, 20, 0, tzinfo=UTC), moscow, now, t) == "Вчера"
+    assert day_label(datetime(2026, 12, 1, 12, 0, tzinfo=UTC), moscow, now, t) == "01.12.2026"
+    assert day_label(None, moscow, now, t) == ""

@@ -65,7 +65,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(code, message, field or "body"), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        page = getattr(request.app.state, "page_errors", None)
+        if page is not None and request.method in ("GET", "HEAD"):
+            # a plug-in with pages (the dashboard) answers its own paths with an HTML page
+            answer: Response | None = await page(request, exc.status_code)
+            if answer is not None:
+                return answer
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)

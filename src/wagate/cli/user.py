@@ -20,7 +20,7 @@ def create(
     password: Annotated[str, typer.Option(help="At least 8 characters; only its argon2 hash is stored")],
     role: Annotated[str, typer.Option(help="admin or operator")] = "operator",
     name: Annotated[str | None, typer.Option(help="The name shown to colleagues")] = None,
-    locale: Annotated[str, typer.Option(help="en or ru")] = "en",
+    locale: Annotated[str, typer.Option(help="en or ru; empty: the browser's language")] = "",
     tenant: Annotated[str, typer.Option(help="Tenant name")] = "default",
     database_url: Annotated[str | None, typer.Option(help="WAGATE_DATABASE_URL")] = None,
 ) -> None:

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from wagate.api.deps import RuntimeDep
 from wagate.api.v1 import automations as automations_api
 from wagate.dashboard.auth import AdminUserDep, UserDep
-from wagate.dashboard.render import DashboardRoute, context, render
+from wagate.dashboard.render import DashboardRoute, context, is_htmx, render
 from wagate.domain.working_hours import DAYS
 from wagate.errors import ValidationError, WagateError
 from wagate.runtime import Runtime
@@ -227,6 +227,8 @@ async def _bot_panel(request: Request, user: User, conversation_id: int) -> Resp
 @router.get("/dashboard/conversations/{conversation_id}/bot")
 async def bot_panel(conversation_id: int, request: Request, user: UserDep) -> Response:
     """Whether the bot answers this client, their open callback requests, hand-back and stop."""
+    if not is_htmx(request):  # opened directly: the whole conversation page
+        return RedirectResponse(f"/dashboard/conversations/{conversation_id}", status_code=303)
     return await _bot_panel(request, user, conversation_id)
 
 

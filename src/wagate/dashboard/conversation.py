@@ -16,12 +16,13 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy.engine import Connection
 
 from wagate.api import browser_safety
 from wagate.api.deps import RuntimeDep
 from wagate.dashboard.auth import UserDep
-from wagate.dashboard.render import DashboardRoute, context, flash, render
+from wagate.dashboard.render import DashboardRoute, context, flash, is_htmx, render
 from wagate.domain.policy import ChannelPolicy
 from wagate.domain.records import User
 from wagate.domain.templates import PLACEHOLDER_RE
@@ -75,6 +76,57 @@ class ThreadItem:
     media_src: str | None
     media_name: str | None
     tick: str
+    media_size: int | None = None
+    location: Location | None = None
+    cards: tuple[ContactCard, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+    name: str
+    address: str
+
+    @property
+    def map_url(self) -> str:
+        lat, lon = f"{self.latitude:.6f}", f"{self.longitude:.6f}"
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCard:
+    name: str
+    phones: tuple[str, ...]
+
+
+def _location(value: Any) -> Location | None:
+    """A shared location, only with real coordinates (the link is built from numbers, never from text)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        lat, lon = float(value["latitude"]), float(value["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return Location(lat, lon, str(value.get("name") or ""), str(value.get("address") or ""))
+
+
+def _cards(value: Any) -> tuple[ContactCard, ...]:
+    cards = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict):
+            continue
+        name = item.get("name")
+        shown = name.get("formatted_name") if isinstance(name, dict) else name
+        phones = tuple(
+            str(ph.get("phone") or ph.get("wa_id") or "")
+            for ph in item.get("phones") or []
+            if isinstance(ph, dict) and (ph.get("phone") or ph.get("wa_id"))
+        )
+        cards.append(ContactCard(str(shown or ""), phones))
+    return tuple(cards)
 
 
 def _param_count(body: str) -> int:
@@ -101,23 +153,39 @@ def thread_items(rt: Runtime, rows: list[Any]) -> list[ThreadItem]:
         payload = row.payload or {}
         media = payload.get("media") if isinstance(payload.get("media"), dict) else None
         src = name = kind = None
+        size: int | None = None
         if media is not None:
             url = str(media.get("url") or "")
             local = media_service.local_name_for_url(rt.settings, url)
             if local:
                 src = f"/dashboard/media/{local}"
                 kind = preview_kind(row.type, media_service.mime_for_name(local))
+                path = media_service.path_of(rt.settings, row.tenant_id, local)
+                size = path.stat().st_size if path is not None else None
             else:
                 # Not ours: a link only, and only to a web address (never javascript:, data: …).
                 src = url if url.lower().startswith(("https://", "http://")) else None
                 kind = "document"
-            name = media.get("filename") or media.get("caption") or row.type
+            # The file's own name; the caption is the message's text and is shown once, below.
+            name = media.get("filename") or local or url.rsplit("/", 1)[-1].split("?", 1)[0] or row.type
         text = payload.get("text")
         if not isinstance(text, str):
             text = None
         if media is not None and media.get("caption"):
             text = media["caption"]
-        items.append(ThreadItem(row, text, kind, src, name, TICKS.get(row.status, "")))
+        items.append(
+            ThreadItem(
+                row,
+                text,
+                kind,
+                src,
+                name,
+                TICKS.get(row.status, ""),
+                size,
+                _location(payload.get("location")),
+                _cards(payload.get("contacts")),
+            )
+        )
     return items
 
 
@@ -225,20 +293,27 @@ async def typing(conversation_id: int, rt: RuntimeDep, user: UserDep) -> Respons
 
 @router.get("/dashboard/conversations/{conversation_id}/thread")
 async def thread_part(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    if not is_htmx(request):  # opened directly: the whole conversation page
+        return RedirectResponse(f"/dashboard/conversations/{conversation_id}", status_code=303)
     ctx = await _thread_context(request, rt, user, conversation_id)
     if ctx["conversation"].unread:  # the operator is looking at it: what arrived is read
         await service.mark_read(rt, user.tenant, conversation_id)
+        return render("_thread.html", ctx, headers=_refresh("inbox"))  # the list drops its badge
     return render("_thread.html", ctx)
 
 
 @router.get("/dashboard/conversations/{conversation_id}/side")
 async def side_part(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    if not is_htmx(request):  # opened directly: the whole conversation page
+        return RedirectResponse(f"/dashboard/conversations/{conversation_id}", status_code=303)
     data = await _load(rt, user, conversation_id)
     return render("_side.html", context(request, user, **data))
 
 
 @router.get("/dashboard/conversations/{conversation_id}/reply")
 async def reply_part(conversation_id: int, request: Request, rt: RuntimeDep, user: UserDep) -> Response:
+    if not is_htmx(request):  # opened directly: the whole conversation page
+        return RedirectResponse(f"/dashboard/conversations/{conversation_id}", status_code=303)
     data = await _load(rt, user, conversation_id)
     return render("_reply.html", context(request, user, **data))
 

@@ -298,6 +298,33 @@ TEXTS: dict[str, dict[str, str]] = {
         "dialogue_gap": "New dialogue after silence of, hours",
         "analytics_settings": "Analytics settings",
         "error": "Something is wrong",
+        "locale_browser": "browser's language",
+        "today": "Today",
+        "nav_channels": "Channels",
+        "web_pairing": "session and QR pairing",
+        "device_name": "device name (optional)",
+        "device_token_new": "New device token",
+        "device_token_created": "Device {device} of channel {channel} created. Its token:",
+        "device_token_once": "Copy it now into the agent (wagate agent --token …): it is shown only once and stored hashed.",
+        "channel_kind": "Kind",
+        "channel_state": "State",
+        "channel_pacing": "Pacing",
+        "channel_policy": "Policy",
+        "channel_default": "default",
+        "channel_created": "created",
+        "channel_day": "day",
+        "channel_create": "Create a channel",
+        "channel_settings_json": "Settings (JSON: the kind's credentials)",
+        "channel_form_hint": "Empty pacing or policy: the kind's defaults. Change them later with PATCH /v1/channels/NAME.",
+        "no_channels": "No channels yet.",
+        "size_b": "{n} B",
+        "size_kb": "{n} KB",
+        "size_mb": "{n} MB",
+        "yesterday": "Yesterday",
+        "choose_conversation": "Choose a conversation on the left. Keys: j / k next and previous, r reply.",
+        "shortcuts": "Keys: j / k next and previous conversation, r reply",
+        "setup_closed_page": "Set-up is closed: users exist already. Sign in; an admin adds further users on the Users page.",
+        "page_not_found": "There is no such page.",
         "not_found": "Not found.",
         "forbidden": "Only an admin may do this.",
         "back": "Back",
@@ -620,6 +647,33 @@ TEXTS: dict[str, dict[str, str]] = {
         "dialogue_gap": "Новый диалог после тишины, часов",
         "analytics_settings": "Настройки аналитики",
         "error": "Что-то не так",
+        "locale_browser": "язык браузера",
+        "today": "Сегодня",
+        "nav_channels": "Каналы",
+        "web_pairing": "сессия и привязка по QR",
+        "device_name": "имя устройства (необязательно)",
+        "device_token_new": "Новый токен устройства",
+        "device_token_created": "Устройство {device} канала {channel} создано. Его токен:",
+        "device_token_once": "Скопируйте его сейчас в агент (wagate agent --token …): он показывается один раз и хранится только как хеш.",
+        "channel_kind": "Тип",
+        "channel_state": "Состояние",
+        "channel_pacing": "Темп",
+        "channel_policy": "Правила",
+        "channel_default": "по умолчанию",
+        "channel_created": "создан",
+        "channel_day": "день",
+        "channel_create": "Создать канал",
+        "channel_settings_json": "Настройки (JSON: учётные данные типа)",
+        "channel_form_hint": "Пустой темп или правила — значения типа по умолчанию. Изменить позже: PATCH /v1/channels/NAME.",
+        "no_channels": "Каналов пока нет.",
+        "size_b": "{n} Б",
+        "size_kb": "{n} КБ",
+        "size_mb": "{n} МБ",
+        "yesterday": "Вчера",
+        "choose_conversation": "Выберите диалог слева. Клавиши: j / k — следующий и предыдущий, r — ответить.",
+        "shortcuts": "Клавиши: j / k — следующий и предыдущий диалог, r — ответить",
+        "setup_closed_page": "Настройка закрыта: пользователи уже есть. Войдите; новых пользователей добавляет администратор на странице «Пользователи».",
+        "page_not_found": "Такой страницы нет.",
         "not_found": "Не найдено.",
         "forbidden": "Это может сделать только администратор.",
         "back": "Назад",
@@ -729,6 +783,28 @@ def local_time(moment: datetime | None, tz: ZoneInfo, now: datetime | None = Non
     if now is not None and local.date() == now.astimezone(tz).date():
         return local.strftime("%H:%M")
     return local.strftime("%d.%m.%Y %H:%M")
+
+
+def day_label(moment: datetime | None, tz: ZoneInfo, now: datetime, t: Translate) -> str:
+    """The date separator of a thread: today, yesterday, or ``DD.MM.YYYY`` in the tenant's zone."""
+    if moment is None:
+        return ""
+    day = moment.astimezone(tz).date()
+    today = now.astimezone(tz).date()
+    if day == today:
+        return t("today")
+    if (today - day).days == 1:
+        return t("yesterday")
+    return day.strftime("%d.%m.%Y")
+
+
+def file_size(size: int, t: Translate) -> str:
+    """``532 B``, ``12 KB``, ``3.4 MB`` (units of 1024)."""
+    if size < 1024:
+        return t("size_b", n=size)
+    if size < 1024 * 1024:
+        return t("size_kb", n=round(size / 1024))
+    return t("size_mb", n=f"{size / 1024 / 1024:.1f}")
 
 
 def short_duration(delta: timedelta, t: Translate) -> str:

@@ -16,7 +16,7 @@ from wagate.dashboard import auth
 from wagate.dashboard.auth import UserDep
 from wagate.dashboard.broker import Broker
 from wagate.dashboard.i18n import pick_locale, translator
-from wagate.dashboard.render import DashboardRoute, context, render, safe_next
+from wagate.dashboard.render import DashboardRoute, context, is_htmx, render, safe_next
 from wagate.domain.conversations import FILTERS
 from wagate.domain.mediatypes import mime_for_name
 from wagate.domain.records import User
@@ -38,8 +38,8 @@ def _client(request: Request) -> str:
     return auth.client_address(request, trusted)
 
 
-def _too_many(request: Request, rt: Runtime, message: str, wait: float) -> Response:
-    response = _sign_in_page(request, rt, error=message, status=429)
+async def _too_many(request: Request, rt: Runtime, message: str, wait: float) -> Response:
+    response = await _sign_in_page(request, rt, error=message, status=429)
     response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
     return response
 
@@ -47,9 +47,16 @@ def _too_many(request: Request, rt: Runtime, message: str, wait: float) -> Respo
 # ---------------------------------------------------------------- sign-in
 
 
-def _sign_in_page(request: Request, rt: Runtime, *, error: str | None = None, status: int = 200) -> Response:
+async def _sign_in_page(request: Request, rt: Runtime, *, error: str | None = None, status: int = 200) -> Response:
     token = auth.new_login_token()
-    ctx = context(request, None, error=error, next=safe_next(request.query_params.get("next")), login_token=token)
+    ctx = context(
+        request,
+        None,
+        error=error,
+        next=safe_next(request.query_params.get("next")),
+        login_token=token,
+        no_users=not await user_service.any_users(rt),
+    )
     response = render("login.html", ctx, status=status)
     auth.set_login_cookie(rt, response, token)
     return response
@@ -59,7 +66,7 @@ def _sign_in_page(request: Request, rt: Runtime, *, error: str | None = None, st
 async def login_page(request: Request, rt: RuntimeDep) -> Response:
     if await auth.optional_user(request) is not None:
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
-    return _sign_in_page(request, rt)
+    return await _sign_in_page(request, rt)
 
 
 @router.post("/dashboard/login")
@@ -67,18 +74,18 @@ async def login(request: Request, rt: RuntimeDep) -> Response:
     form = await request.form()
     t = translator(pick_locale(None, request.headers.get("accept-language")))
     if not auth.login_token_ok(request, str(form.get("csrf") or "")):
-        return _sign_in_page(request, rt, error=t("expired_form"), status=403)
+        return await _sign_in_page(request, rt, error=t("expired_form"), status=403)
     login_name = str(form.get("login") or "").strip().lower()[:64]
     password = str(form.get("password") or "")
     limiter = auth.limiter(rt)
     keys = auth.sign_in_keys(login_name, _client(request))
     wait = limiter.retry_after(*keys)
     if wait is not None:
-        return _too_many(request, rt, t("too_many_attempts"), wait)
+        return await _too_many(request, rt, t("too_many_attempts"), wait)
     user = await user_service.check_credentials(rt, login_name, password)
     if user is None:
         limiter.fail(*keys)
-        return _sign_in_page(request, rt, error=t("bad_credentials"), status=401)
+        return await _sign_in_page(request, rt, error=t("bad_credentials"), status=401)
     limiter.forget(keys[0])  # this person got it right; the login's and address's counts stay
     token = await user_service.start_session(rt, user, request.headers.get("user-agent"))
     response = RedirectResponse(safe_next(str(form.get("next") or "/")), status_code=303)
@@ -100,8 +107,10 @@ async def logout(request: Request, rt: RuntimeDep, user: UserDep) -> Response:
 
 
 @router.get("/dashboard/setup")
-async def setup_page(request: Request) -> Response:
-    return render("setup.html", context(request, None, error=None, done=False))
+async def setup_page(request: Request, rt: RuntimeDep) -> Response:
+    """The first-admin form while no user exists anywhere; afterwards a page that says so."""
+    closed = await user_service.any_users(rt)
+    return render("setup.html", context(request, None, error=None, done=False, closed=closed))
 
 
 @router.post("/dashboard/setup")
@@ -127,15 +136,14 @@ async def setup(request: Request, rt: RuntimeDep) -> Response:
             "password": form.get("password"),
             "name": form.get("name"),
             "role": "admin",
-            "locale": pick_locale(None, request.headers.get("accept-language")),
         }
         try:
             await user_service.create_user(rt, principal.tenant.id, data)
         except WagateError as exc:
             error = exc.message
     if error is not None:
-        return render("setup.html", context(request, None, error=error, done=False), status=422)
-    return render("setup.html", context(request, None, error=None, done=True))
+        return render("setup.html", context(request, None, error=error, done=False, closed=False), status=422)
+    return render("setup.html", context(request, None, error=None, done=True, closed=False))
 
 
 # ---------------------------------------------------------------- the inbox
@@ -146,13 +154,14 @@ async def home(request: Request, rt: RuntimeDep) -> Response:
     """The inbox, or the sign-in page (docs/api.md: ``GET /`` is the dashboard)."""
     user = await auth.optional_user(request)
     if user is None:
-        return _sign_in_page(request, rt)
+        return await _sign_in_page(request, rt)
     return await _inbox(request, rt, user, full=True)
 
 
 @router.get("/dashboard/inbox")
 async def inbox_list(request: Request, rt: RuntimeDep, user: UserDep) -> Response:
-    return await _inbox(request, rt, user, full=False)
+    """The list for htmx; opened directly (a bookmark, a new tab) the whole inbox page."""
+    return await _inbox(request, rt, user, full=not is_htmx(request))
 
 
 async def _inbox(request: Request, rt: Runtime, user: User, *, full: bool) -> Response:

@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from wagate.dashboard import admin, analytics, conversation, pages, webhooks
+from wagate.dashboard import admin, analytics, channels, conversation, pages, webhooks
 from wagate.dashboard.broker import Broker
-from wagate.dashboard.render import STATIC
+from wagate.dashboard.render import STATIC, page_error
 from wagate.runtime import Runtime
 
 
@@ -27,7 +27,8 @@ async def dashboard_plugin(rt: Runtime, app: FastAPI) -> Callable[[], Awaitable[
     rt.hooks.conversation_listeners.append(
         lambda tenant_id, conversation_id: broker.publish(tenant_id, ["inbox", f"conversation:{conversation_id}"])
     )
-    for router in (pages.router, conversation.router, analytics.router, admin.router, webhooks.router):
+    for router in (pages.router, conversation.router, analytics.router, admin.router, webhooks.router, channels.router):
         app.include_router(router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
+    app.state.page_errors = page_error
     return broker.close

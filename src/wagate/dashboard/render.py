@@ -21,8 +21,18 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from wagate.api.browser_safety import PAGE_HEADERS
 from wagate.api.errors import retry_after_headers
-from wagate.dashboard.auth import SignInRequired
-from wagate.dashboard.i18n import TEXTS, ago, duration, elapsed, local_time, pick_locale, translator
+from wagate.dashboard.auth import SignInRequired, optional_user
+from wagate.dashboard.i18n import (
+    TEXTS,
+    ago,
+    day_label,
+    duration,
+    elapsed,
+    file_size,
+    local_time,
+    pick_locale,
+    translator,
+)
 from wagate.domain.policy import TenantPolicy
 from wagate.domain.records import User
 from wagate.errors import WagateError
@@ -84,6 +94,8 @@ def context(request: Request, user: User | None, **extra: Any) -> dict[str, Any]
         "elapsed": lambda moment: elapsed(moment, now, t),
         "duration": lambda seconds: duration(seconds, t),
         "when": lambda moment: local_time(moment, tz, now),
+        "day": lambda moment: day_label(moment, tz, now, t),
+        "file_size": lambda size: file_size(size, t),
         "path": request.url.path,
         **extra,
     }
@@ -123,6 +135,21 @@ def error_response(request: Request, exc: WagateError) -> Response:
     if request.url.path.endswith((".csv", "/events")) or request.url.path.startswith("/dashboard/media/"):
         return Response(message, status_code=exc.status_code, media_type="text/plain; charset=utf-8", headers=headers)
     return render("error.html", context(request, user, message=message), status=exc.status_code, headers=headers)
+
+
+async def page_error(request: Request, status: int) -> Response | None:
+    """An unknown ``/dashboard/...`` page (or ``/dashboard/...`` refused by routing) as an HTML page.
+
+    The API's paths keep their JSON errors; static files and media keep plain answers."""
+    path = request.url.path
+    if not path.startswith("/dashboard/") or path.startswith(("/dashboard/static/", "/dashboard/media/")):
+        return None
+    user = await optional_user(request)
+    t = translator(pick_locale(user.locale if user else None, request.headers.get("accept-language")))
+    message = t("page_not_found") if status in (404, 405) else t("error")
+    if is_htmx(request):
+        return flash(request, message, error=True, user=user)
+    return render("error.html", context(request, user, message=message), status=404 if status == 405 else status)
 
 
 class DashboardRoute(APIRoute):

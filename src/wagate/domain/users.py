@@ -53,7 +53,8 @@ def check_role(value: object, field: str = "role") -> str:
 
 
 def check_locale(value: object, field: str = "locale") -> str:
-    if value not in LOCALES:
+    """One of ``LOCALES``, or ``""``: no saved choice, the pages follow the browser's language."""
+    if value != "" and value not in LOCALES:
         raise ValidationError(f"locale must be one of {', '.join(LOCALES)}", field=field)
     return str(value)
 
@@ -72,5 +73,5 @@ def user_fields(data: Mapping[str, Any]) -> UserFields:
         login=check_login(data.get("login")),
         role=check_role(data.get("role", "operator")),
         name=check_name(data.get("name")),
-        locale=check_locale(data.get("locale") or "en"),
+        locale=check_locale(data.get("locale") or ""),
     )

@@ -186,3 +186,7 @@ async def end_session(rt: Runtime, token: str) -> None:
 
 async def has_users(rt: Runtime, tenant_id: int) -> bool:
     return await rt.db.read(lambda c: repo.count_users(c, tenant_id)) > 0
+
+
+async def any_users(rt: Runtime) -> bool:
+    return await rt.db.read(repo.any_users)

@@ -112,6 +112,48 @@
     }
   });
 
+  // The open conversation is marked in the list pane.
+  function markCurrent() {
+    var page = document.querySelector(".conversation[data-conversation]");
+    if (!page) { return; }
+    var id = page.getAttribute("data-conversation");
+    document.querySelectorAll("#inbox li[data-conversation]").forEach(function (li) {
+      var on = li.getAttribute("data-conversation") === id;
+      li.classList.toggle("current", on);
+      var link = li.querySelector("a");
+      if (link) { if (on) { link.setAttribute("aria-current", "page"); } else { link.removeAttribute("aria-current"); } }
+    });
+  }
+  document.addEventListener("htmx:afterSwap", markCurrent);
+
+  // Keys: j / k the next and previous conversation of the list, r the reply box.
+  function typing(target) {
+    if (!target || !target.tagName) { return false; }
+    var tag = target.tagName.toLowerCase();
+    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+  }
+  function step(delta) {
+    var links = Array.prototype.slice.call(document.querySelectorAll("#inbox li[data-conversation] > a"));
+    if (!links.length) { return; }
+    var page = document.querySelector(".conversation[data-conversation]");
+    var id = page ? page.getAttribute("data-conversation") : null;
+    var at = -1;
+    links.forEach(function (link, i) {
+      if (link.parentNode.getAttribute("data-conversation") === id || link === document.activeElement) { at = i; }
+    });
+    var next = at < 0 ? (delta > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, at + delta));
+    if (next !== at) { window.location.href = links[next].getAttribute("href"); }
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    if (event.key === "j") { event.preventDefault(); step(1); }
+    else if (event.key === "k") { event.preventDefault(); step(-1); }
+    else if (event.key === "r") {
+      var area = document.querySelector("#reply textarea[name=text], #reply select[name=template]");
+      if (area) { event.preventDefault(); area.focus(); }
+    }
+  });
+
   // Ctrl/Cmd+Enter sends the reply.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.name === "text") {

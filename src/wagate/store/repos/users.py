@@ -85,6 +85,11 @@ def list_users(conn: Connection, tenant_id: int, *, include_disabled: bool = Fal
     return list(conn.execute(query))
 
 
+def any_users(conn: Connection) -> bool:
+    """Whether any tenant has a user (the first-admin set-up page closes then)."""
+    return conn.execute(sa.select(users.c.id).limit(1)).first() is not None
+
+
 def count_users(conn: Connection, tenant_id: int) -> int:
     return int(conn.execute(sa.select(sa.func.count()).where(users.c.tenant_id == tenant_id)).scalar_one())
 
