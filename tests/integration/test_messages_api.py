@@ -255,3 +255,21 @@ async def test_message_of_another_tenant_is_invisible(gateway: tuple[Runtime, ht
     sent = (await client.post("/v1/messages", json={"to": "79001234567", "text": "secret"})).json()
     response = await client.get(f"/v1/messages/{sent['id']}", headers={"Authorization": "Bearer other-token"})
     assert response.status_code == 404
+
+
+async def test_a_media_url_of_this_gateway_must_name_a_stored_file(gateway: tuple[Runtime, httpx.AsyncClient]) -> None:
+    rt, client = gateway
+    missing = f"{rt.settings.base_url}/v1/media/0123456789abcdef0123456789abcdef.pdf"
+    refused = await client.post(
+        "/v1/messages", json={"to": "79001234567", "type": "document", "media": {"url": missing}, "channel": "main"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "media_not_found"
+    assert refused.json()["error"]["field"] == "media.url"
+    uploaded = await client.post("/v1/media", files={"file": ("offer.pdf", b"%PDF-1.4 tiny", "application/pdf")})
+    assert uploaded.status_code == 201, uploaded.text
+    accepted = await client.post(
+        "/v1/messages",
+        json={"to": "79001234567", "type": "document", "media": {"url": uploaded.json()["url"]}, "channel": "main"},
+    )
+    assert accepted.status_code == 202, accepted.text

@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 from wagate.config import Settings
 from wagate.domain.mediatypes import base_mime, extension_for
 from wagate.domain.mediatypes import mime_for_name as mime_for_name  # re-exported
+from wagate.errors import ValidationError
 
 NAME_RE = re.compile(r"^[0-9a-f]{32}(\.[A-Za-z0-9]{1,10})?$")
 ROUTE = "/v1/media/"
@@ -80,6 +81,26 @@ def local_name_for_url(settings: Settings, url: str) -> str | None:
         name = parsed.path[len(ROUTE) :]
         return name if NAME_RE.match(name) else None
     return None
+
+
+def is_own_media_url(settings: Settings, url: str) -> bool:
+    """True when ``url`` points at this gateway's ``/v1/media/`` route, whatever the name."""
+    parsed = urlparse(url)
+    own = urlparse(settings.base_url)
+    return parsed.netloc == own.netloc and parsed.path.startswith(ROUTE)
+
+
+def check_own_media(settings: Settings, tenant_id: int, url: str) -> None:
+    """A media URL of this gateway must name one of the tenant's stored files.
+
+    Fetched over HTTP it would answer 401 (or 404) and the message would fail later with a
+    misleading "media URL answered HTTP 401"; refused at the door it says what is wrong.
+    """
+    if not url or not is_own_media_url(settings, url):
+        return
+    name = local_name_for_url(settings, url)
+    if name is None or path_of(settings, tenant_id, name) is None:
+        raise ValidationError(f"no such media on this gateway: {url}", field="media.url", code="media_not_found")
 
 
 def path_of(settings: Settings, tenant_id: int, name: str) -> Path | None:

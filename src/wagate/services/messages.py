@@ -21,6 +21,7 @@ from wagate.domain.waits import Wait
 from wagate.errors import ConflictError, NotFoundError, PolicyError, ValidationError, WagateError
 from wagate.runtime import Runtime
 from wagate.services import identities, policy
+from wagate.services import media as media_service
 from wagate.services.policy import Pending
 from wagate.store.repos import idempotency
 from wagate.store.repos import messages as message_repo
@@ -116,6 +117,8 @@ async def accept_messages(
     for draft in drafts:
         try:
             message = validate_outbound(draft, tenant.default_region)
+            if isinstance(message.payload.get("media"), dict):
+                media_service.check_own_media(rt.settings, tenant.id, str(message.payload["media"].get("url") or ""))
             channel = await resolve_channel(rt, tenant, message.channel)
         except WagateError as exc:
             slots.append(exc)
