@@ -23,6 +23,7 @@ from wagate.api.input_guard import InputGuardMiddleware
 from wagate.api.inputs import InputRulesMiddleware
 from wagate.api.openapi import install_openapi, operation_id
 from wagate.api.v1 import (
+    access,
     analytics,
     campaigns,
     channels,
@@ -190,6 +191,7 @@ def mount_routers(app: FastAPI, registry: ChannelRegistry) -> None:
         campaigns.router,
         conversations.router,
         analytics.router,
+        access.router,
     )
     for router in core:
         app.include_router(router)

@@ -82,6 +82,8 @@ TABLE: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/v1/webhooks/999999/replay", {}, ADMINS),
     ("GET", "/v1/webhooks/callbacks", None, ADMINS),
     ("GET", "/v1/events", None, EVERYONE),
+    ("POST", "/v1/tokens", {"name": "crm", "role": "api"}, ADMINS),
+    ("POST", "/v1/users", {"login": "u-roles", "password": "long enough", "role": "operator"}, ADMINS),
     ("GET", f"/v1/links/click-to-chat?phone={PHONE}", None, EVERYONE),
 ]
 

@@ -14,6 +14,7 @@ from wagate.cli import bench as bench_cli
 from wagate.cli.database_target import announce_database, location_given
 from wagate.cli.settings_flags import with_settings_flags
 from wagate.cli.sim import sim
+from wagate.cli.through_server import through_server
 from wagate.config import Settings
 
 app = typer.Typer(
@@ -116,6 +117,12 @@ def token_create(
     role: Annotated[str, typer.Option(help="admin, operator or api")] = "api",
     tenant: Annotated[str, typer.Option(help="Tenant name")] = "default",
     database_url: Annotated[str | None, typer.Option(help="WAGATE_DATABASE_URL")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Ask the running server at this URL instead of writing to the database")
+    ] = None,
+    admin_token: Annotated[
+        str | None, typer.Option("--admin-token", envvar="WAGATE_TOKEN", help="An admin token, with --url")
+    ] = None,
 ) -> None:
     """Create an API token; prints only the token."""
     from wagate.services.tokens import create_token_sync
@@ -123,6 +130,10 @@ def token_create(
     if role not in ("admin", "operator", "api"):
         typer.echo("role must be admin, operator or api", err=True)
         raise typer.Exit(2)
+    if url is not None:
+        created = through_server(url, admin_token, lambda client: client.create_token(name, role=role))
+        typer.echo(created.token)
+        return
     settings = _settings(database_url=database_url)
     announce_database(settings, given=location_given(database_url))
     typer.echo(create_token_sync(settings, name=name, role=role, tenant_name=tenant))

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from wagate.cli.database_target import announce_database, location_given
+from wagate.cli.through_server import through_server
 from wagate.config import Settings
 from wagate.errors import WagateError
 
@@ -23,9 +24,22 @@ def create(
     locale: Annotated[str, typer.Option(help="en or ru; empty: the browser's language")] = "",
     tenant: Annotated[str, typer.Option(help="Tenant name")] = "default",
     database_url: Annotated[str | None, typer.Option(help="WAGATE_DATABASE_URL")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Ask the running server at this URL instead of writing to the database")
+    ] = None,
+    admin_token: Annotated[
+        str | None, typer.Option("--admin-token", envvar="WAGATE_TOKEN", help="An admin token, with --url")
+    ] = None,
 ) -> None:
     """Create a dashboard user; prints the login and role."""
     from wagate.services.users import create_user_in_database
+
+    if url is not None:
+        fields = {"role": role, "name": name, "locale": locale or None}
+        extra = {key: value for key, value in fields.items() if value is not None}
+        made = through_server(url, admin_token, lambda client: client.create_user(login, password, **extra))
+        typer.echo(f"user {made.login} ({made.role}) created")
+        return
 
     settings = Settings(database_url=database_url) if database_url else Settings()
     announce_database(settings, given=location_given(database_url))

@@ -26,6 +26,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from wagate.api.models import Page
+from wagate.api.v1.access import TokenOut, UserOut
 from wagate.api.v1.channels import ChannelOut
 from wagate.api.v1.contacts import ContactOut
 from wagate.api.v1.schemas import AcceptedMessage, BatchAccepted, MessageOut
@@ -41,6 +42,8 @@ __all__ = [
     "ContactOut",
     "MessageOut",
     "SubscriptionOut",
+    "TokenOut",
+    "UserOut",
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -186,6 +189,14 @@ class _Calls:
     def delete_campaign(campaign_id: int) -> _Call[None]:
         return _Call("DELETE", f"/v1/campaigns/{campaign_id}", None)
 
+    @staticmethod
+    def create_token(name: str, role: str) -> _Call[TokenOut]:
+        return _Call("POST", "/v1/tokens", TokenOut, json={"name": name, "role": role})
+
+    @staticmethod
+    def create_user(fields: dict[str, Any]) -> _Call[UserOut]:
+        return _Call("POST", "/v1/users", UserOut, json=fields)
+
 
 def _http_options(url: str, token: str, timeout: float) -> dict[str, Any]:
     return {
@@ -285,6 +296,14 @@ class Client:
     def delete_campaign(self, campaign_id: int) -> None:
         self._run(_Calls.delete_campaign(campaign_id))
 
+    def create_token(self, name: str, *, role: str = "api") -> TokenOut:
+        """A new API token (admin); ``.token`` is shown this once."""
+        return self._run(_Calls.create_token(name, role))
+
+    def create_user(self, login: str, password: str, **fields: Any) -> UserOut:
+        """A dashboard user (admin): ``role``, ``name``, ``locale`` as keywords."""
+        return self._run(_Calls.create_user({"login": login, "password": password, **fields}))
+
 
 class AsyncClient:
     """Asynchronous client with the same methods as ``Client``; use ``async with``."""
@@ -376,3 +395,9 @@ class AsyncClient:
 
     async def delete_campaign(self, campaign_id: int) -> None:
         await self._run(_Calls.delete_campaign(campaign_id))
+
+    async def create_token(self, name: str, *, role: str = "api") -> TokenOut:
+        return await self._run(_Calls.create_token(name, role))
+
+    async def create_user(self, login: str, password: str, **fields: Any) -> UserOut:
+        return await self._run(_Calls.create_user({"login": login, "password": password, **fields}))
