@@ -16,7 +16,7 @@ import pytest
 
 from tests.compat.conftest import API_TOKEN, START, compat_registry
 from tests.conftest import make_settings, running_app
-from wagate.channels.device import device_factory, device_plugin
+from wagate.channels.device import KIND as DEVICE_KIND
 from wagate.clock import FakeClock
 from wagate.runtime import Runtime
 from wagate.store.repos import tenants as tenant_repo
@@ -54,9 +54,9 @@ class Device:
 async def _device(db_url: str, tmp_path: Path, settings: dict[str, Any]) -> AsyncIterator[Device]:
     clock = FakeClock(START)
     registry = compat_registry()
-    registry.register("device", device_factory)
+    registry.add(DEVICE_KIND)
     app_settings = make_settings(db_url, tmp_path, dispatcher=False)
-    async with running_app(app_settings, clock=clock, registry=registry, plugins=[device_plugin]) as (_a, rt, client):
+    async with running_app(app_settings, clock=clock, registry=registry) as (_a, rt, client):
         tenant = await rt.db.read(lambda c: tenant_repo.get_tenant_by_name(c, "default"))
         assert tenant is not None
         await rt.db.write(lambda c: tenant_repo.store_token(c, tenant.id, "crm", "api", API_TOKEN, clock.now()))

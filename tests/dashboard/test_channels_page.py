@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import test_registry as base_registry
 from tests.dashboard.conftest import Desk, open_desk
-from wagate.channels.device import device_factory, device_plugin
+from wagate.channels.device import KIND as DEVICE_KIND
 
 
 async def test_the_channels_page_lists_channels_and_admins_create_one(desk: Desk) -> None:
@@ -47,8 +47,8 @@ async def test_a_bad_channel_form_says_why_in_the_flash_area(desk: Desk) -> None
 
 async def test_an_admin_creates_a_device_token_shown_once(sqlite_url: str, tmp_path: Path) -> None:
     registry = base_registry()
-    registry.register("device", device_factory)
-    async with open_desk(sqlite_url, tmp_path, registry=registry, plugins=[device_plugin]) as desk:
+    registry.add(DEVICE_KIND)
+    async with open_desk(sqlite_url, tmp_path, registry=registry) as desk:
         await _device_token_flow(desk)
 
 

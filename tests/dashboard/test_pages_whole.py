@@ -71,7 +71,7 @@ async def test_the_language_follows_the_browser_until_the_user_chooses_one(desk_
     assert '<html lang="ru">' in (await session.client.get("/", headers=ru)).text
     assert '<html lang="en">' in (await session.client.get("/", headers={"Accept-Language": "en-GB"})).text
     await session.post("/dashboard/profile", {"locale": "en", "next": "/"})
-    desk_sqlite.rt.extras["session_cache"].clear()
+    desk_sqlite.rt.caches.sessions.clear()
     assert '<html lang="en">' in (await session.client.get("/", headers=ru)).text
 
 

@@ -49,7 +49,7 @@ async def test_bodies_and_media_past_the_tenant_retention_are_pruned_and_metadat
         month_ago = (now - timedelta(days=40)).timestamp()
         os.utime(old, (month_ago, month_ago))
 
-        dispatcher = rt.extras["dispatcher"]
+        dispatcher = rt.components.get(Dispatcher)
         assert isinstance(dispatcher, Dispatcher)
         assert await dispatcher.retain(now + timedelta(days=31)) == (0, 0)  # nothing configured: kept
 
@@ -83,7 +83,7 @@ async def test_the_deployment_default_applies_to_tenants_without_their_own(db_ur
             if (await client.get(f"/v1/messages/{mid}")).json()["status"] == "sent":
                 break
             await asyncio.sleep(0.02)
-        dispatcher = rt.extras["dispatcher"]
+        dispatcher = rt.components.get(Dispatcher)
         assert isinstance(dispatcher, Dispatcher)
         assert await dispatcher.retain(rt.clock.now() + timedelta(days=6)) == (0, 0)
         assert await dispatcher.retain(rt.clock.now() + timedelta(days=8)) == (1, 0)

@@ -16,11 +16,11 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from tests.channels.cloud.live import Live, live_gateway, sandbox_plugins
+from tests.channels.cloud.live import Live, cloud_registry, live_gateway, sandbox_plugins
 from tests.conftest import ADMIN_TOKEN, free_port, make_settings
 from wagate.channels.cloud.channel import CloudChannel
 from wagate.channels.cloud.webhook import sign
-from wagate.channels.device import device_plugin
+from wagate.channels.device import KIND as DEVICE_KIND
 from wagate.errors import ValidationError
 from wagate.store.tables import contacts, messages
 
@@ -32,7 +32,9 @@ PHONE = "79001234567"
 @pytest.fixture
 async def live(db_url: str, tmp_path: Path) -> AsyncIterator[Live]:
     settings = make_settings(db_url, tmp_path, sandbox=True, port=free_port(), dispatcher=False)
-    async with live_gateway(settings, plugins=[*sandbox_plugins(), device_plugin]) as gateway:
+    registry = cloud_registry()
+    registry.add(DEVICE_KIND)
+    async with live_gateway(settings, plugins=sandbox_plugins(), registry=registry) as gateway:
         yield gateway
 
 

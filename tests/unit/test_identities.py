@@ -12,6 +12,7 @@ from wagate.domain.identities import (
     parse_address,
     phone_of,
 )
+from wagate.domain.pacing import PROVIDER_PACING
 from wagate.errors import ValidationError
 
 BSUID = "US.13491208655302741918"
@@ -67,10 +68,10 @@ def test_provider_identities_drop_what_is_malformed() -> None:
 
 
 def test_coexistence_caps_the_default_pacing_at_20_per_second_unless_asked() -> None:
-    assert merge_pacing("cloud", None, None)["per_second"] == 80
-    assert merge_pacing("cloud", None, None, coexistence=True)["per_second"] == COEXISTENCE_PER_SECOND == 20
-    assert merge_pacing("cloud", {"per_second": 80.0}, None, coexistence=True)["per_second"] == 20
-    assert merge_pacing("cloud", None, {"per_second": 50}, coexistence=True)["per_second"] == 50
+    assert merge_pacing(PROVIDER_PACING, None, None)["per_second"] == 80
+    assert merge_pacing(PROVIDER_PACING, None, None, coexistence=True)["per_second"] == COEXISTENCE_PER_SECOND == 20
+    assert merge_pacing(PROVIDER_PACING, {"per_second": 80.0}, None, coexistence=True)["per_second"] == 20
+    assert merge_pacing(PROVIDER_PACING, None, {"per_second": 50}, coexistence=True)["per_second"] == 50
 
 
 def test_the_dashboard_puts_a_plus_only_before_a_phone() -> None:

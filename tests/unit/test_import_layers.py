@@ -55,7 +55,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("wagate.api", "wagate.optin"),
     ("wagate.sandbox", "wagate.dashboard"),
     # composition
-    ("wagate.wiring", "wagate.app", "wagate.node", "wagate.cli", "wagate.bench", "wagate.gcfreeze"),
+    ("wagate.wiring", "wagate.app", "wagate.node", "wagate.client", "wagate.cli", "wagate.bench", "wagate.gcfreeze"),
 ]
 
 #: What a channel kind's package may import from wagate, besides itself.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from fastapi import APIRouter, Request
@@ -63,6 +63,23 @@ async def _json_body(request: Request) -> Any:
         return orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError as exc:
         raise GraphApiError(100, "The request body is not valid JSON.") from exc
+
+
+class EchoIn(BaseModel):
+    """A message a manager types in the WhatsApp Business app on the phone (coexistence)."""
+
+    to: str = Field(description="The customer's phone", examples=["79001234567"])
+    text: str = Field(description="What the manager typed")
+
+
+class UserIdChangeIn(BaseModel):
+    """A customer whose business-scoped user id (BSUID) changes."""
+
+    from_: str | None = Field(default=None, alias="from", description="The customer's phone")
+    user_id: str | None = Field(default=None, description="The customer's current BSUID")
+    via: Literal["system", "user_id_update"] = Field(
+        default="system", description="A `user_changed_user_id` system message, or a `user_id_update` event"
+    )
 
 
 class InjectIn(BaseModel):
@@ -248,7 +265,11 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
     ``dependencies`` guard every control (the gateway asks for a token when it listens beyond loopback)."""
     router = APIRouter(prefix="/sandbox", tags=["sandbox"], dependencies=list(dependencies))
 
-    @router.post("/echo", summary='A manager types in the WhatsApp Business app (coexistence): {"to", "text"}')
+    @router.post(
+        "/echo",
+        summary='A manager types in the WhatsApp Business app (coexistence): {"to", "text"}',
+        openapi_extra=json_body(EchoIn, "What the manager typed, and to whom"),
+    )
     async def echo(request: Request) -> dict[str, Any]:
         body = await _object(request)
         try:
@@ -265,6 +286,7 @@ def control_router(sim: Simulator, *, identity_changes: bool, dependencies: Sequ
     @router.post(
         "/user-id-change",
         summary='A user\'s business-scoped id changes: {"from" | "user_id", "via": "system" | "user_id_update"}',
+        openapi_extra=json_body(UserIdChangeIn, "Whose id changes, and how WhatsApp says so"),
     )
     async def user_id_change(request: Request) -> dict[str, Any]:
         body = await _object(request)

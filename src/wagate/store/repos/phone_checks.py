@@ -99,7 +99,7 @@ def lease(
     candidate = _next_open(conn, channel_id, now)
     if candidate is None:
         return Lease(None)
-    rules = PacingRules.from_json(channel.kind, channel.pacing or {})
+    rules = PacingRules.from_json(channel.pacing or {})
     state = state_of(pacing_row)
     slot = channel_slot(rules, state, day_facts(conn, channel_id, rules, state, now), now)
     if slot.at > now:
