@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from wagate.domain.records import Principal as Principal  # re-exported: the core records live in domain/
 from wagate.domain.records import Tenant as Tenant  # re-exported
+from wagate.store import dialect
 from wagate.store.tables import api_tokens, tenants
 
 ROLES = ("admin", "operator", "api")
@@ -31,9 +32,15 @@ def _tenant(row: Any) -> Tenant:
 
 
 def ensure_tenant(conn: Connection, name: str, region: str, now: datetime) -> Tenant:
+    """The tenant named ``name``, created if missing. Nodes starting together on one PostgreSQL
+    database may both try: the insert yields to the one that committed first (``ON CONFLICT``)."""
     row = conn.execute(sa.select(tenants).where(tenants.c.name == name)).first()
     if row is None:
-        conn.execute(tenants.insert().values(name=name, default_region=region, settings={}, created_at=now))
+        conn.execute(
+            dialect.insert(conn, tenants)
+            .values(name=name, default_region=region, settings={}, created_at=now)
+            .on_conflict_do_nothing(index_elements=[tenants.c.name])
+        )
         row = conn.execute(sa.select(tenants).where(tenants.c.name == name)).one()
     return _tenant(row)
 
@@ -58,10 +65,12 @@ def store_token(conn: Connection, tenant_id: int, name: str, role: str, token: s
     existing = conn.execute(sa.select(api_tokens.c.id).where(api_tokens.c.token_hash == digest)).first()
     if existing is not None:
         return int(existing.id)
-    result = conn.execute(
-        api_tokens.insert().values(tenant_id=tenant_id, name=name, role=role, token_hash=digest, created_at=now)
+    conn.execute(
+        dialect.insert(conn, api_tokens)
+        .values(tenant_id=tenant_id, name=name, role=role, token_hash=digest, created_at=now)
+        .on_conflict_do_nothing(index_elements=[api_tokens.c.token_hash])
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return int(conn.execute(sa.select(api_tokens.c.id).where(api_tokens.c.token_hash == digest)).scalar_one())
 
 
 def lookup_token(conn: Connection, token: str) -> Principal | None:
